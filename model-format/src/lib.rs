@@ -1,0 +1,11 @@
+//! What the native trainer and the browser demo share.
+//!
+//! - [`quadrant`]: the four classes of Russell's valence–arousal plane.
+//! - [`frontend`]: the audio front-end (mono, 16 kHz, the paper's segmentation), run
+//!   unchanged by the trainer and, compiled to wasm, by the browser.
+
+pub mod frontend;
+pub mod quadrant;
+
+pub use frontend::{FrontEnd, FrontEndError, Segment};
+pub use quadrant::Quadrant;

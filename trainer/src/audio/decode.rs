@@ -1,0 +1,171 @@
+//! Decoding audio files to interleaved f32 PCM with symphonia.
+//!
+//! MP3, OGG Vorbis, FLAC, WAV (integer and float), AAC/ALAC in MP4/M4A, AIFF, CAF and MKV.
+
+use model_format::frontend::{FrontEndError, Pcm};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+/// File extensions treated as audio when scanning a dataset.
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "mp3", "ogg", "oga", "flac", "wav", "wave", "m4a", "mp4", "aac", "aif", "aiff", "caf", "mka",
+    "webm",
+];
+
+/// Whether `path` has one of [`AUDIO_EXTENSIONS`] (any case).
+pub fn is_audio_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Decoded audio as the file holds it.
+#[derive(Clone, Debug)]
+pub struct DecodedPcm {
+    /// Interleaved samples in [-1, 1].
+    pub samples: Vec<f32>,
+    pub channels: usize,
+    pub sample_rate: u32,
+}
+
+impl DecodedPcm {
+    /// Frames (samples per channel).
+    pub fn frames(&self) -> usize {
+        self.samples.len() / self.channels.max(1)
+    }
+
+    /// Borrowed view for the front-end.
+    pub fn as_pcm(&self) -> Pcm<'_> {
+        Pcm {
+            samples: &self.samples,
+            channels: self.channels,
+            sample_rate: self.sample_rate,
+        }
+    }
+}
+
+/// A file that could not be turned into audio, with the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct AudioError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl AudioError {
+    pub fn new(path: &Path, reason: impl ToString) -> Self {
+        AudioError {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn front_end(path: &Path, e: FrontEndError) -> Self {
+        AudioError::new(path, e)
+    }
+}
+
+/// Decodes the whole default audio track of `path`.
+pub fn decode_file(path: &Path) -> Result<DecodedPcm, AudioError> {
+    let bytes = std::fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
+    decode_bytes(path, bytes)
+}
+
+/// Decodes the whole default audio track of a file already read into memory; `path` names it
+/// in errors and gives the format hint.
+///
+/// Packets that fail to decode inside an otherwise good stream are skipped, as players do; a
+/// stream in which more than half of the packets fail, or that yields no samples, is an error.
+pub fn decode_bytes(path: &Path, bytes: Vec<u8>) -> Result<DecodedPcm, AudioError> {
+    let fail = |reason: String| AudioError::new(path, reason);
+    if bytes.is_empty() {
+        return Err(fail("empty file".into()));
+    }
+    let mss = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| fail(format!("not a supported audio file ({e})")))?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| fail("no audio track".into()))?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| fail("no audio codec parameters".into()))?
+        .clone();
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| fail(format!("unsupported codec ({e})")))?;
+
+    let mut samples: Vec<f32> = Vec::new();
+    let mut spec: Option<(usize, u32)> = None;
+    let (mut good, mut bad) = (0usize, 0usize);
+    let mut buf: Vec<f32> = Vec::new();
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // A truncated file ends with an unexpected EOF: keep what was decoded.
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::DecodeError(_)) => {
+                bad += 1;
+                continue;
+            }
+            Err(e) => return Err(fail(format!("demuxing failed: {e}"))),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(audio) => {
+                let channels = audio.spec().channels().count();
+                let rate = audio.spec().rate();
+                match spec {
+                    None => spec = Some((channels, rate)),
+                    Some(s) if s != (channels, rate) => {
+                        return Err(fail(format!(
+                            "stream changes from {} ch at {} Hz to {channels} ch at {rate} Hz",
+                            s.0, s.1
+                        )));
+                    }
+                    Some(_) => {}
+                }
+                buf.resize(audio.samples_interleaved(), 0.0);
+                audio.copy_to_slice_interleaved(&mut buf);
+                samples.extend_from_slice(&buf);
+                good += 1;
+            }
+            Err(SymError::DecodeError(_)) => bad += 1,
+            Err(e) => return Err(fail(format!("decoding failed: {e}"))),
+        }
+    }
+    if bad > good {
+        return Err(fail(format!("{bad} of {} packets are corrupt", good + bad)));
+    }
+    let (channels, sample_rate) = spec.ok_or_else(|| fail("no audio samples".into()))?;
+    if samples.is_empty() {
+        return Err(fail("no audio samples".into()));
+    }
+    Ok(DecodedPcm {
+        samples,
+        channels,
+        sample_rate,
+    })
+}

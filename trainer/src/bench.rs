@@ -1,0 +1,66 @@
+//! `trainer bench decode`: decoding, resampling and cache speed, printed as a table.
+
+use crate::audio::{DecodeCache, decode_bytes};
+use anyhow::{Context, Result};
+use model_format::FrontEnd;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The fastest of `repeat` runs of `f` and its last result.
+fn best_of<T>(repeat: usize, mut f: impl FnMut() -> Result<T>) -> Result<(Duration, T)> {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        let v = f()?;
+        best = best.min(t.elapsed());
+        out = Some(v);
+    }
+    Ok((best, out.expect("ran at least once")))
+}
+
+/// Measures each file: decode, resample to the model rate, the first (cold) and second (warm)
+/// pass through a fresh cache. Times are the best of `repeat` runs, on one thread.
+pub fn decode(files: &[PathBuf], repeat: usize) -> Result<String> {
+    let fe = FrontEnd::default();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<28} {:>7} {:>10} {:>11} {:>10} {:>11} {:>10} {:>9}",
+        "file", "audio s", "decode ms", "resample ms", "× realtime", "cold load ms", "warm ms", "speed-up"
+    );
+    for path in files {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let (t_dec, pcm) = best_of(repeat, || Ok(decode_bytes(path, bytes.clone())?))?;
+        let (t_res, _) = best_of(repeat, || Ok(fe.to_model_rate(pcm.as_pcm())?))?;
+        let seconds = pcm.frames() as f64 / pcm.sample_rate as f64;
+        let dir = tempfile::tempdir()?;
+        let mut cold = Duration::MAX;
+        for _ in 0..repeat.max(1) {
+            let cache = DecodeCache::new(dir.path().join("fresh"), fe);
+            let t = Instant::now();
+            cache.load(path)?;
+            cold = cold.min(t.elapsed());
+            std::fs::remove_dir_all(dir.path().join("fresh"))?;
+        }
+        let cache = DecodeCache::new(dir.path().join("warm"), fe);
+        cache.load(path)?;
+        let (warm, _) = best_of(repeat, || Ok(cache.load(path)?))?;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let _ = writeln!(
+            s,
+            "{:<28} {:>7.1} {:>10.1} {:>11.1} {:>10.0} {:>11.1} {:>10.2} {:>8.0}×",
+            name,
+            seconds,
+            ms(t_dec),
+            ms(t_res),
+            seconds / (t_dec + t_res).as_secs_f64(),
+            ms(cold),
+            ms(warm),
+            cold.as_secs_f64() / warm.as_secs_f64()
+        );
+    }
+    Ok(s)
+}

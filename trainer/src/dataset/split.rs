@@ -1,0 +1,243 @@
+//! Seeded class balancing and the song-level, stratified train/test split.
+//!
+//! The split is over songs, before segmentation, so no song has segments on both sides. It is
+//! written to a split manifest (JSON) that later runs read to repeat an experiment exactly.
+
+use super::{DatasetError, Song, count};
+use model_format::Quadrant;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Version of the split manifest's format.
+pub const SPLIT_FORMAT: u32 = 1;
+
+/// Songs of one quadrant, shuffled by a generator derived from `seed` and the quadrant, so
+/// the order of one class does not depend on the others.
+fn shuffled_class(songs: &[Song], q: Quadrant, seed: u64) -> Vec<Song> {
+    let mut class: Vec<Song> = songs.iter().filter(|s| s.quadrant == q).cloned().collect();
+    class.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0x9e37_79b9_7f4a_7c15 * (q.index() as u64 + 1)));
+    class.shuffle(&mut rng);
+    class
+}
+
+/// Down-samples every quadrant to the size of the smallest one (the paper balances CH-818
+/// this way), choosing songs at random with `seed`. Sorted by id.
+pub fn balance(songs: &[Song], seed: u64) -> Vec<Song> {
+    let smallest = count(songs).into_iter().min().unwrap_or(0);
+    let mut out: Vec<Song> = Quadrant::ALL
+        .iter()
+        .flat_map(|&q| shuffled_class(songs, q, seed).into_iter().take(smallest))
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// A song in a split manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SplitSong {
+    pub id: String,
+    pub quadrant: Quadrant,
+}
+
+/// A song-level train/test split, as written to and read from a split manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Split {
+    pub format: u32,
+    /// The dataset's layout and folder, for the record.
+    pub dataset: String,
+    pub seed: u64,
+    pub test_fraction: f64,
+    /// Whether the classes were balanced (see [`balance`]) before splitting.
+    pub balanced: bool,
+    pub train: Vec<SplitSong>,
+    pub test: Vec<SplitSong>,
+}
+
+impl Split {
+    /// Splits `songs` so that each quadrant has `round(n · test_fraction)` test songs (at least
+    /// one and at most `n − 1` when the class has two songs or more).
+    pub fn stratified(
+        dataset: &str,
+        songs: &[Song],
+        test_fraction: f64,
+        seed: u64,
+        balanced: bool,
+    ) -> Split {
+        let mut train = Vec::new();
+        let mut test = Vec::new();
+        for q in Quadrant::ALL {
+            let class = shuffled_class(songs, q, seed.wrapping_add(1));
+            let n = class.len();
+            let mut n_test = (n as f64 * test_fraction).round() as usize;
+            if n >= 2 {
+                n_test = n_test.clamp(1, n - 1);
+            }
+            for (i, s) in class.into_iter().enumerate() {
+                let entry = SplitSong {
+                    id: s.id,
+                    quadrant: s.quadrant,
+                };
+                if i < n_test { test.push(entry) } else { train.push(entry) }
+            }
+        }
+        train.sort_by(|a, b| a.id.cmp(&b.id));
+        test.sort_by(|a, b| a.id.cmp(&b.id));
+        Split {
+            format: SPLIT_FORMAT,
+            dataset: dataset.to_string(),
+            seed,
+            test_fraction,
+            balanced,
+            train,
+            test,
+        }
+    }
+
+    /// Writes the manifest as pretty JSON, atomically.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("a split serialises");
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// Reads a manifest, checking its version and that no song is on both sides.
+    pub fn load(path: &Path) -> Result<Split, DatasetError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DatasetError::new(path, format!("cannot read: {e}")))?;
+        let split: Split = serde_json::from_str(&text)
+            .map_err(|e| DatasetError::new(path, format!("not a split manifest: {e}")))?;
+        if split.format != SPLIT_FORMAT {
+            return Err(DatasetError::new(
+                path,
+                format!(
+                    "split manifest format {} (this trainer reads {SPLIT_FORMAT})",
+                    split.format
+                ),
+            ));
+        }
+        let train: BTreeSet<&str> = split.train.iter().map(|s| s.id.as_str()).collect();
+        if let Some(s) = split.test.iter().find(|s| train.contains(s.id.as_str())) {
+            return Err(DatasetError::new(
+                path,
+                format!("song {} is in both train and test", s.id),
+            ));
+        }
+        Ok(split)
+    }
+
+    /// The dataset's songs on each side, checking that every listed song is still there
+    /// with the same label.
+    pub fn resolve(&self, songs: &[Song]) -> Result<(Vec<Song>, Vec<Song>), String> {
+        let by_id: BTreeMap<&str, &Song> = songs.iter().map(|s| (s.id.as_str(), s)).collect();
+        let pick = |side: &[SplitSong]| -> Result<Vec<Song>, String> {
+            side.iter()
+                .map(|e| match by_id.get(e.id.as_str()) {
+                    Some(s) if s.quadrant == e.quadrant => Ok((*s).clone()),
+                    Some(s) => Err(format!(
+                        "song {} is {} in the split but {} in the dataset",
+                        e.id, e.quadrant, s.quadrant
+                    )),
+                    None => Err(format!("song {} of the split is not in the dataset", e.id)),
+                })
+                .collect()
+        };
+        Ok((pick(&self.train)?, pick(&self.test)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn songs(per_class: [usize; 4]) -> Vec<Song> {
+        let mut v = Vec::new();
+        for q in Quadrant::ALL {
+            for i in 0..per_class[q.index()] {
+                v.push(Song {
+                    id: format!("{q}-{i:03}"),
+                    path: PathBuf::from(format!("{q}/{i}.wav")),
+                    quadrant: q,
+                    valence_arousal: None,
+                });
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn balance_downsamples_to_smallest_class_reproducibly() {
+        let all = songs([30, 12, 20, 9]);
+        let b = balance(&all, 42);
+        assert_eq!(count(&b), [9, 9, 9, 9]);
+        assert_eq!(b, balance(&all, 42));
+        assert_ne!(b, balance(&all, 43));
+        // Q4 is the smallest class: all of it is kept.
+        assert_eq!(b.iter().filter(|s| s.quadrant == Quadrant::Q4).count(), 9);
+    }
+
+    #[test]
+    fn split_is_stratified_disjoint_and_seeded() {
+        let all = songs([225, 225, 225, 225]);
+        let s = Split::stratified("x", &all, 0.2, 7, false);
+        assert_eq!(s.test.len(), 180);
+        assert_eq!(s.train.len(), 720);
+        for q in Quadrant::ALL {
+            assert_eq!(s.test.iter().filter(|e| e.quadrant == q).count(), 45);
+        }
+        let train: BTreeSet<_> = s.train.iter().map(|e| &e.id).collect();
+        assert!(s.test.iter().all(|e| !train.contains(&e.id)));
+        assert_eq!(s, Split::stratified("x", &all, 0.2, 7, false));
+        assert_ne!(s.test, Split::stratified("x", &all, 0.2, 8, false).test);
+    }
+
+    #[test]
+    fn small_classes_keep_a_song_on_each_side() {
+        let s = Split::stratified("x", &songs([2, 3, 4, 1]), 0.2, 1, false);
+        let test_counts = Quadrant::ALL.map(|q| s.test.iter().filter(|e| e.quadrant == q).count());
+        assert_eq!(test_counts, [1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn manifest_round_trips_and_rejects_overlap() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("split.json");
+        let all = songs([10, 10, 10, 10]);
+        let s = Split::stratified("x", &all, 0.25, 3, false);
+        s.save(&path).unwrap();
+        let back = Split::load(&path).unwrap();
+        assert_eq!(back, s);
+        let (train, test) = back.resolve(&all).unwrap();
+        assert_eq!((train.len(), test.len()), (28, 12));
+
+        let mut bad = s.clone();
+        bad.test.push(bad.train[0].clone());
+        bad.save(&path).unwrap();
+        let err = Split::load(&path).unwrap_err();
+        assert!(err.to_string().contains("in both train and test"), "{err}");
+
+        let mut newer = s.clone();
+        newer.format = SPLIT_FORMAT + 1;
+        newer.save(&path).unwrap();
+        assert!(Split::load(&path).unwrap_err().to_string().contains("format"));
+    }
+
+    #[test]
+    fn resolve_reports_missing_or_relabelled_songs() {
+        let all = songs([4, 4, 4, 4]);
+        let s = Split::stratified("x", &all, 0.25, 3, false);
+        let mut changed = all.clone();
+        changed.retain(|x| x.id != s.test[0].id);
+        assert!(s.resolve(&changed).unwrap_err().contains("not in the dataset"));
+        let mut relabelled = all.clone();
+        relabelled.iter_mut().find(|x| x.id == s.train[0].id).unwrap().quadrant = Quadrant::Q4;
+        let err = s.resolve(&relabelled);
+        assert!(err.is_err() || s.train[0].quadrant == Quadrant::Q4);
+    }
+}

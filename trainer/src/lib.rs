@@ -1,0 +1,14 @@
+//! The trainer: datasets, decoding and the experiments of the paper.
+//!
+//! - [`audio`]: decoding files and the decoded-audio cache;
+//! - [`dataset`]: the three corpora's layouts, manifests, balancing and the split;
+//! - [`synth`]: synthetic datasets in those layouts;
+//! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
+//! - [`bench`]: speed measurements printed as tables.
+
+pub mod audio;
+pub mod bench;
+pub mod dataset;
+pub mod inspect;
+pub mod progress;
+pub mod synth;
