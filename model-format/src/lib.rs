@@ -3,9 +3,13 @@
 //! - [`quadrant`]: the four classes of Russell's valence–arousal plane.
 //! - [`frontend`]: the audio front-end (mono, 16 kHz, the paper's segmentation), run
 //!   unchanged by the trainer and, compiled to wasm, by the browser.
+//! - [`sincnet`]: the SincNet model, runnable on any burn device;
+//! - [`bundle`]: the self-describing model file.
 
+pub mod bundle;
 pub mod frontend;
 pub mod quadrant;
+pub mod sincnet;
 
 pub use frontend::{FrontEnd, FrontEndError, Segment};
 pub use quadrant::Quadrant;

@@ -38,7 +38,12 @@ impl Quadrant {
 
     /// The usual emotion words for the quadrant.
     pub fn emotions(self) -> &'static str {
-        ["happy, excited", "angry, tense", "sad, depressed", "calm, relaxed"][self.index()]
+        [
+            "happy, excited",
+            "angry, tense",
+            "sad, depressed",
+            "calm, relaxed",
+        ][self.index()]
     }
 
     /// Whether valence is positive (Q1, Q4).
@@ -104,9 +109,18 @@ mod tests {
     #[test]
     fn signs_give_quadrants() {
         assert_eq!(Quadrant::from_valence_arousal(0.5, 0.5), Some(Quadrant::Q1));
-        assert_eq!(Quadrant::from_valence_arousal(-3.0, 7.0), Some(Quadrant::Q2));
-        assert_eq!(Quadrant::from_valence_arousal(-0.1, -0.1), Some(Quadrant::Q3));
-        assert_eq!(Quadrant::from_valence_arousal(2.0, -9.0), Some(Quadrant::Q4));
+        assert_eq!(
+            Quadrant::from_valence_arousal(-3.0, 7.0),
+            Some(Quadrant::Q2)
+        );
+        assert_eq!(
+            Quadrant::from_valence_arousal(-0.1, -0.1),
+            Some(Quadrant::Q3)
+        );
+        assert_eq!(
+            Quadrant::from_valence_arousal(2.0, -9.0),
+            Some(Quadrant::Q4)
+        );
         assert_eq!(Quadrant::from_valence_arousal(0.0, 1.0), None);
         assert_eq!(Quadrant::from_valence_arousal(1.0, f64::NAN), None);
     }

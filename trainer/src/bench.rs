@@ -28,7 +28,14 @@ pub fn decode(files: &[PathBuf], repeat: usize) -> Result<String> {
     let _ = writeln!(
         s,
         "{:<28} {:>7} {:>10} {:>11} {:>10} {:>11} {:>10} {:>9}",
-        "file", "audio s", "decode ms", "resample ms", "× realtime", "cold load ms", "warm ms", "speed-up"
+        "file",
+        "audio s",
+        "decode ms",
+        "resample ms",
+        "× realtime",
+        "cold load ms",
+        "warm ms",
+        "speed-up"
     );
     for path in files {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;

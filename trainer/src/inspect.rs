@@ -131,7 +131,10 @@ pub fn inspect(ds: &Dataset, cache: &DecodeCache, progress: &ProgressBar) -> Rep
         layout: ds.layout.name(),
         root: ds.root.clone(),
         listed: ds.counts(),
-        quadrants: Quadrant::ALL.iter().map(|&q| summarise(q, &songs)).collect(),
+        quadrants: Quadrant::ALL
+            .iter()
+            .map(|&q| summarise(q, &songs))
+            .collect(),
         sample_rates,
         channels,
         unreadable,
@@ -142,14 +145,22 @@ pub fn inspect(ds: &Dataset, cache: &DecodeCache, progress: &ProgressBar) -> Rep
 }
 
 fn summarise(q: Quadrant, songs: &[SongFacts]) -> QuadrantSummary {
-    let d: Vec<f64> = songs.iter().filter(|s| s.quadrant == q).map(|s| s.seconds).collect();
+    let d: Vec<f64> = songs
+        .iter()
+        .filter(|s| s.quadrant == q)
+        .map(|s| s.seconds)
+        .collect();
     let total: f64 = d.iter().sum();
     QuadrantSummary {
         quadrant: q,
         songs: d.len(),
         total_seconds: total,
         min_seconds: d.iter().copied().fold(f64::INFINITY, f64::min).min(total),
-        mean_seconds: if d.is_empty() { 0.0 } else { total / d.len() as f64 },
+        mean_seconds: if d.is_empty() {
+            0.0
+        } else {
+            total / d.len() as f64
+        },
         max_seconds: d.iter().copied().fold(0.0, f64::max),
     }
 }
@@ -161,7 +172,10 @@ fn rms_dbfs(x: &[f32]) -> f64 {
 
 /// Zero crossings per sample.
 fn zero_crossings(x: &[f32]) -> f64 {
-    let n = x.windows(2).filter(|w| (w[0] >= 0.0) != (w[1] >= 0.0)).count();
+    let n = x
+        .windows(2)
+        .filter(|w| (w[0] >= 0.0) != (w[1] >= 0.0))
+        .count();
     n as f64 / x.len().max(1) as f64
 }
 
@@ -175,7 +189,10 @@ fn confounds(songs: &[SongFacts]) -> Vec<Confound> {
         .iter()
         .map(|(name, f)| {
             let values: Vec<f64> = songs.iter().map(f).collect();
-            let valence: Vec<bool> = songs.iter().map(|s| s.quadrant.positive_valence()).collect();
+            let valence: Vec<bool> = songs
+                .iter()
+                .map(|s| s.quadrant.positive_valence())
+                .collect();
             let arousal: Vec<bool> = songs.iter().map(|s| s.quadrant.high_arousal()).collect();
             Confound {
                 statistic: name,
@@ -227,7 +244,11 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(
             s,
             "{:<9} {:>7} {:>9} {:>10.1} {:>9.1} {:>9.1} {:>9.1}",
-            format!("{} {}", q.name(), q.emotions().split(',').next().unwrap_or("")),
+            format!(
+                "{} {}",
+                q.name(),
+                q.emotions().split(',').next().unwrap_or("")
+            ),
             r.listed[q.index()],
             sum.songs,
             sum.total_seconds / 60.0,
@@ -286,9 +307,18 @@ mod tests {
     #[test]
     fn threshold_accuracy_finds_the_best_cut() {
         let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(best_threshold_accuracy(&v, &[false, false, true, true]), 1.0);
-        assert_eq!(best_threshold_accuracy(&v, &[true, true, false, false]), 1.0);
-        assert_eq!(best_threshold_accuracy(&v, &[true, false, true, false]), 0.75);
+        assert_eq!(
+            best_threshold_accuracy(&v, &[false, false, true, true]),
+            1.0
+        );
+        assert_eq!(
+            best_threshold_accuracy(&v, &[true, true, false, false]),
+            1.0
+        );
+        assert_eq!(
+            best_threshold_accuracy(&v, &[true, false, true, false]),
+            0.75
+        );
         // Tied values cannot be cut apart.
         assert_eq!(best_threshold_accuracy(&[1.0, 1.0], &[true, false]), 0.5);
     }

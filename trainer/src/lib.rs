@@ -4,10 +4,12 @@
 //! - [`dataset`]: the three corpora's layouts, manifests, balancing and the split;
 //! - [`synth`]: synthetic datasets in those layouts;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
-//! - [`bench`]: speed measurements printed as tables.
+//! - [`bench`]: speed measurements printed as tables;
+//! - [`cli`]: the `trainer` command line.
 
 pub mod audio;
 pub mod bench;
+pub mod cli;
 pub mod dataset;
 pub mod inspect;
 pub mod progress;

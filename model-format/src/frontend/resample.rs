@@ -91,7 +91,10 @@ mod tests {
     fn sine_keeps_frequency_and_amplitude() {
         let input = tone(1000.0, 44_100, 3.0, 0.5);
         let out = resample(&input, 44_100, 16_000).unwrap();
-        assert_eq!(out.len(), (input.len() as f64 * 16_000.0 / 44_100.0).ceil() as usize);
+        assert_eq!(
+            out.len(),
+            (input.len() as f64 * 16_000.0 / 44_100.0).ceil() as usize
+        );
         let mid = middle(&out);
         // Amplitude at 1 kHz within 0.05 dB of the input's.
         let amp = amplitude_at(mid, 1000.0, 16_000);
@@ -139,7 +142,10 @@ mod tests {
 
     #[test]
     fn bad_rates_and_empty_input_are_errors() {
-        assert_eq!(resample(&[0.1], 0, 16_000), Err(FrontEndError::SampleRate(0)));
+        assert_eq!(
+            resample(&[0.1], 0, 16_000),
+            Err(FrontEndError::SampleRate(0))
+        );
         assert_eq!(resample(&[], 44_100, 16_000), Err(FrontEndError::Empty));
     }
 }

@@ -144,7 +144,10 @@ mod tests {
             f.to_model_rate(pcm(&[0.0, f32::NAN], 1)),
             Err(FrontEndError::NonFinite(1))
         );
-        assert_eq!(f.to_model_rate(pcm(&[0.0], 0)), Err(FrontEndError::Channels(0)));
+        assert_eq!(
+            f.to_model_rate(pcm(&[0.0], 0)),
+            Err(FrontEndError::Channels(0))
+        );
         assert_eq!(f.to_model_rate(pcm(&[0.0], 2)), Err(FrontEndError::Empty));
     }
 }

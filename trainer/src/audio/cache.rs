@@ -111,7 +111,8 @@ impl DecodeCache {
     /// The song at `path`, mono at the model rate: from the cache when an intact entry for
     /// these bytes exists, else decoded, resampled and stored.
     pub fn load(&self, path: &Path) -> Result<Decoded, AudioError> {
-        let bytes = fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
+        let bytes =
+            fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
         let entry = self.dir.as_ref().map(|d| self.entry_path(d, &bytes));
         if let Some(entry) = &entry {
             match read_entry(entry, self.front_end.sample_rate) {
@@ -226,8 +227,8 @@ mod tests {
         };
         let mut w = hound::WavWriter::create(path, spec).unwrap();
         for i in 0..(44_100.0 * seconds) as usize {
-            let v = (0.5 * (std::f32::consts::TAU * freq * i as f32 / 44_100.0).sin() * 32767.0)
-                as i16;
+            let v =
+                (0.5 * (std::f32::consts::TAU * freq * i as f32 / 44_100.0).sin() * 32767.0) as i16;
             w.write_sample(v).unwrap();
             w.write_sample(v).unwrap();
         }
@@ -255,7 +256,14 @@ mod tests {
         assert_eq!(first, second);
         assert_eq!(first.mono.len(), 16_000);
         assert_eq!((first.source_rate, first.source_channels), (44_100, 2));
-        assert_eq!(cache.stats(), CacheStats { hits: 1, misses: 1, repaired: 0 });
+        assert_eq!(
+            cache.stats(),
+            CacheStats {
+                hits: 1,
+                misses: 1,
+                repaired: 0
+            }
+        );
         // A new cache over the same folder (a restart) reads the entry back.
         let reopened = DecodeCache::new(tmp.path().join("cache"), FrontEnd::default());
         assert_eq!(reopened.load(&song).unwrap(), first);
@@ -274,7 +282,10 @@ mod tests {
         assert_ne!(before.mono, after.mono);
         assert_eq!(cache.stats().misses, 2);
         // Another front-end rate keys other entries.
-        let other = FrontEnd { sample_rate: 8_000, ..FrontEnd::default() };
+        let other = FrontEnd {
+            sample_rate: 8_000,
+            ..FrontEnd::default()
+        };
         let cache8 = DecodeCache::new(tmp.path().join("cache"), other);
         assert_eq!(cache8.load(&song).unwrap().mono.len(), 8_000);
         assert_eq!(cache8.stats().misses, 1);
@@ -310,7 +321,10 @@ mod tests {
         fs::write(&bad, b"these are not the samples you are looking for").unwrap();
         let cache = DecodeCache::new(tmp.path().join("cache"), FrontEnd::default());
         let err = cache.load(&bad).unwrap_err();
-        assert!(err.to_string().starts_with(&bad.display().to_string()), "{err}");
+        assert!(
+            err.to_string().starts_with(&bad.display().to_string()),
+            "{err}"
+        );
         assert!(!tmp.path().join("cache").exists());
     }
 }

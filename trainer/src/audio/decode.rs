@@ -73,7 +73,8 @@ impl AudioError {
 
 /// Decodes the whole default audio track of `path`.
 pub fn decode_file(path: &Path) -> Result<DecodedPcm, AudioError> {
-    let bytes = std::fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
     decode_bytes(path, bytes)
 }
 

@@ -17,7 +17,16 @@ pub const ANNOTATIONS: &str = "CH818.xlsx";
 
 /// Headers (lower case) that name the clip column; the first column is used otherwise.
 const NAME_HEADERS: &[&str] = &[
-    "song", "file", "filename", "file name", "name", "clip", "id", "song id", "songid", "track",
+    "song",
+    "file",
+    "filename",
+    "file name",
+    "name",
+    "clip",
+    "id",
+    "song id",
+    "songid",
+    "track",
 ];
 
 /// `CH818.xlsx`, `.xls`, `.ods` or `.csv` in `root` (name compared without case).
@@ -64,7 +73,10 @@ fn mean_of(row: &[String], cols: &[usize]) -> Option<f64> {
 
 pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError> {
     let ann = find_annotations(root)?.ok_or_else(|| {
-        DatasetError::new(root, format!("no {ANNOTATIONS} (or CH818.csv) in the folder"))
+        DatasetError::new(
+            root,
+            format!("no {ANNOTATIONS} (or CH818.csv) in the folder"),
+        )
     })?;
     let table = Table::read(&ann)?;
     let name_col = table.column(|h| NAME_HEADERS.contains(&h)).unwrap_or(0);
@@ -83,7 +95,7 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
 
     let mut issues = Vec::new();
     let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for path in audio_files(root, &mut issues)? {
+    for path in audio_files(root, true, &mut issues)? {
         let k = key(&stem(&path));
         if let Some(first) = files.get(&k) {
             let message = format!("same clip name as {}; skipped", first.display());
@@ -95,10 +107,15 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
 
     let mut songs = Vec::new();
     let mut used = BTreeSet::new();
-    let ann_name = ann.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let ann_name = ann
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     for (line, row) in &table.rows {
-        let mut problem =
-            |message: String| issues.push(Issue::note(ann.clone(), format!("row {line}: {message}")));
+        let mut problem = |message: String| {
+            issues.push(Issue::note(ann.clone(), format!("row {line}: {message}")))
+        };
         let name = cell(row, name_col);
         let k = key(name);
         if k.is_empty() {
@@ -143,7 +160,10 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
     }
     for (k, path) in &files {
         if !used.contains(k) {
-            issues.push(Issue::skipped(path.clone(), format!("no row in {ann_name}; skipped")));
+            issues.push(Issue::skipped(
+                path.clone(),
+                format!("no row in {ann_name}; skipped"),
+            ));
         }
     }
     Ok((songs, issues))

@@ -25,7 +25,7 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
         let Some(dir) = find_subdir(root, q.name())? else {
             continue;
         };
-        for path in audio_files(&dir, &mut issues)? {
+        for path in audio_files(&dir, false, &mut issues)? {
             let id = stem(&path);
             if let Some((other, _)) = found.get(&id) {
                 issues.push(Issue::skipped(
@@ -84,7 +84,10 @@ fn cross_check(
                 format!("in folder {q}, but {ANNOTATIONS} says {a}; the folder is used"),
             )),
             Some(_) => {}
-            None => issues.push(Issue::note(file.clone(), format!("no row in {ANNOTATIONS}"))),
+            None => issues.push(Issue::note(
+                file.clone(),
+                format!("no row in {ANNOTATIONS}"),
+            )),
         }
     }
     for (id, a) in &annotated {

@@ -45,12 +45,20 @@ pub struct Issue {
 impl Issue {
     /// A file or row left out of the dataset.
     pub fn skipped(path: impl Into<PathBuf>, message: impl Into<String>) -> Issue {
-        Issue { path: path.into(), message: message.into(), skipped: true }
+        Issue {
+            path: path.into(),
+            message: message.into(),
+            skipped: true,
+        }
     }
 
     /// A problem worth reporting that leaves the song in.
     pub fn note(path: impl Into<PathBuf>, message: impl Into<String>) -> Issue {
-        Issue { path: path.into(), message: message.into(), skipped: false }
+        Issue {
+            path: path.into(),
+            message: message.into(),
+            skipped: false,
+        }
     }
 }
 
@@ -244,8 +252,13 @@ fn is_hidden(p: &Path) -> bool {
 }
 
 /// Audio files under `dir` (recursively, sorted, hidden entries skipped); other files are
-/// reported as issues.
-fn audio_files(dir: &Path, issues: &mut Vec<Issue>) -> Result<Vec<PathBuf>, DatasetError> {
+/// reported as issues, except annotation-like files directly in `dir` when `dir` is the
+/// dataset's root (`root_level`).
+fn audio_files(
+    dir: &Path,
+    root_level: bool,
+    issues: &mut Vec<Issue>,
+) -> Result<Vec<PathBuf>, DatasetError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -258,7 +271,7 @@ fn audio_files(dir: &Path, issues: &mut Vec<Issue>) -> Result<Vec<PathBuf>, Data
                 stack.push(p);
             } else if is_audio_path(&p) {
                 out.push(p);
-            } else if d != dir || !is_annotation_like(&p) {
+            } else if !(root_level && d == dir && is_annotation_like(&p)) {
                 issues.push(Issue::skipped(p, "not an audio file; skipped"));
             }
         }
@@ -269,12 +282,10 @@ fn audio_files(dir: &Path, issues: &mut Vec<Issue>) -> Result<Vec<PathBuf>, Data
 
 /// Spreadsheets and text files beside the clips are annotations or notes, not strays.
 fn is_annotation_like(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| {
-            ["csv", "xlsx", "xls", "ods", "txt", "md", "json", "pdf"]
-                .contains(&e.to_ascii_lowercase().as_str())
-        })
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["csv", "xlsx", "xls", "ods", "txt", "md", "json", "pdf"]
+            .contains(&e.to_ascii_lowercase().as_str())
+    })
 }
 
 /// A file's stem as a string (lossy).

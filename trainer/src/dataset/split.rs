@@ -20,7 +20,8 @@ pub const SPLIT_FORMAT: u32 = 1;
 fn shuffled_class(songs: &[Song], q: Quadrant, seed: u64) -> Vec<Song> {
     let mut class: Vec<Song> = songs.iter().filter(|s| s.quadrant == q).cloned().collect();
     class.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0x9e37_79b9_7f4a_7c15 * (q.index() as u64 + 1)));
+    let stream = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(q.index() as u64 + 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ stream);
     class.shuffle(&mut rng);
     class
 }
@@ -82,7 +83,11 @@ impl Split {
                     id: s.id,
                     quadrant: s.quadrant,
                 };
-                if i < n_test { test.push(entry) } else { train.push(entry) }
+                if i < n_test {
+                    test.push(entry)
+                } else {
+                    train.push(entry)
+                }
             }
         }
         train.sort_by(|a, b| a.id.cmp(&b.id));
@@ -225,7 +230,12 @@ mod tests {
         let mut newer = s.clone();
         newer.format = SPLIT_FORMAT + 1;
         newer.save(&path).unwrap();
-        assert!(Split::load(&path).unwrap_err().to_string().contains("format"));
+        assert!(
+            Split::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("format")
+        );
     }
 
     #[test]
@@ -234,10 +244,19 @@ mod tests {
         let s = Split::stratified("x", &all, 0.25, 3, false);
         let mut changed = all.clone();
         changed.retain(|x| x.id != s.test[0].id);
-        assert!(s.resolve(&changed).unwrap_err().contains("not in the dataset"));
+        assert!(
+            s.resolve(&changed)
+                .unwrap_err()
+                .contains("not in the dataset")
+        );
+        let moved = s.train.iter().find(|e| e.quadrant != Quadrant::Q4).unwrap();
         let mut relabelled = all.clone();
-        relabelled.iter_mut().find(|x| x.id == s.train[0].id).unwrap().quadrant = Quadrant::Q4;
-        let err = s.resolve(&relabelled);
-        assert!(err.is_err() || s.train[0].quadrant == Quadrant::Q4);
+        relabelled
+            .iter_mut()
+            .find(|x| x.id == moved.id)
+            .unwrap()
+            .quadrant = Quadrant::Q4;
+        let err = s.resolve(&relabelled).unwrap_err();
+        assert!(err.contains("in the split but Q4 in the dataset"), "{err}");
     }
 }

@@ -48,15 +48,16 @@ impl Table {
 
     /// Index of a column that must exist, by exact (case-insensitive) header.
     pub fn require(&self, name: &str) -> Result<usize, DatasetError> {
-        self.column(|h| h == name.to_ascii_lowercase()).ok_or_else(|| {
-            DatasetError::new(
-                &self.path,
-                format!(
-                    "no `{name}` column (columns are: {})",
-                    self.headers.join(", ")
-                ),
-            )
-        })
+        self.column(|h| h == name.to_ascii_lowercase())
+            .ok_or_else(|| {
+                DatasetError::new(
+                    &self.path,
+                    format!(
+                        "no `{name}` column (columns are: {})",
+                        self.headers.join(", ")
+                    ),
+                )
+            })
     }
 }
 

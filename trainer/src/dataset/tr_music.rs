@@ -20,7 +20,7 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
         let Some(dir) = find_subdir(root, name)? else {
             continue;
         };
-        for path in audio_files(&dir, &mut issues)? {
+        for path in audio_files(&dir, false, &mut issues)? {
             // Clip names repeat across the class folders, so the folder is part of the id.
             songs.push(Song {
                 id: format!("{name}/{}", stem(&path)),

@@ -65,14 +65,19 @@ fn plan(opts: &SynthOptions) -> Result<Vec<Planned>> {
                 }
                 Layout::Ch818 => {
                     let n = index + 1;
-                    (PathBuf::from("clips").join(format!("{n:03}.wav")), n.to_string())
+                    (
+                        PathBuf::from("clips").join(format!("{n:03}.wav")),
+                        n.to_string(),
+                    )
                 }
                 Layout::TrMusic => {
                     let folder = tr_music::FOLDERS[q.index()].0;
                     let name = format!("{folder}_{:03}", i + 1);
                     (PathBuf::from(folder).join(format!("{name}.wav")), name)
                 }
-                Layout::Manifest => bail!("synthetic datasets come in the 4q, ch818 and tr layouts"),
+                Layout::Manifest => {
+                    bail!("synthetic datasets come in the 4q, ch818 and tr layouts")
+                }
             };
             out.push(Planned {
                 index,
@@ -86,7 +91,11 @@ fn plan(opts: &SynthOptions) -> Result<Vec<Planned>> {
 }
 
 /// Writes the dataset under `out` and returns the songs per quadrant.
-pub fn write_dataset(out: &Path, opts: &SynthOptions, progress: &ProgressBar) -> Result<[usize; 4]> {
+pub fn write_dataset(
+    out: &Path,
+    opts: &SynthOptions,
+    progress: &ProgressBar,
+) -> Result<[usize; 4]> {
     if opts.songs < 4 {
         bail!("need at least 4 songs, one per quadrant");
     }
@@ -98,7 +107,11 @@ pub fn write_dataset(out: &Path, opts: &SynthOptions, progress: &ProgressBar) ->
     songs.par_iter().try_for_each(|s| -> Result<()> {
         let path = out.join(&s.rel);
         if !path.is_file() {
-            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_mul(1_000_003).wrapping_add(s.index as u64));
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                opts.seed
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(s.index as u64),
+            );
             let audio = music::render(s.quadrant, opts.seconds, &mut rng);
             write_wav(&path, &audio).with_context(|| format!("writing {}", path.display()))?;
         }
@@ -142,7 +155,13 @@ fn write_fourq_annotations(out: &Path, songs: &[Planned]) -> Result<()> {
     for s in songs {
         ann.write_record([s.name.as_str(), s.quadrant.name()])?;
         let title = format!("Synthetic {} {}", s.quadrant.emotions(), s.index);
-        meta.write_record([s.name.as_str(), "mer synth", &title, s.quadrant.name(), "Synthetic"])?;
+        meta.write_record([
+            s.name.as_str(),
+            "mer synth",
+            &title,
+            s.quadrant.name(),
+            "Synthetic",
+        ])?;
     }
     ann.flush()?;
     meta.flush()?;
@@ -156,7 +175,10 @@ fn write_ch818_workbook(out: &Path, songs: &[Planned], rng: &mut ChaCha8Rng) -> 
     order.shuffle(rng);
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    for (c, h) in ["Song", "Title", "Artist", "Valence", "Arousal", "Quads"].iter().enumerate() {
+    for (c, h) in ["Song", "Title", "Artist", "Valence", "Arousal", "Quads"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(0, c as u16, *h)?;
     }
     for (r, s) in order.iter().enumerate() {

@@ -60,8 +60,10 @@ const HARMONIC_MINOR: &[i32] = &[0, 2, 3, 5, 7, 8, 11];
 const PHRYGIAN: &[i32] = &[0, 1, 3, 5, 7, 8, 10];
 
 /// Progressions (scale degrees) that sit well in a major or a minor mode.
-const MAJOR_PROGRESSIONS: &[&[usize]] = &[&[0, 3, 4, 0], &[0, 5, 3, 4], &[0, 4, 5, 3], &[0, 3, 0, 4]];
-const MINOR_PROGRESSIONS: &[&[usize]] = &[&[0, 3, 4, 0], &[0, 5, 2, 6], &[0, 3, 6, 4], &[0, 1, 4, 0]];
+const MAJOR_PROGRESSIONS: &[&[usize]] =
+    &[&[0, 3, 4, 0], &[0, 5, 3, 4], &[0, 4, 5, 3], &[0, 3, 0, 4]];
+const MINOR_PROGRESSIONS: &[&[usize]] =
+    &[&[0, 3, 4, 0], &[0, 5, 2, 6], &[0, 3, 6, 4], &[0, 1, 4, 0]];
 
 impl Style {
     /// Draws a style for `q`.
@@ -78,12 +80,28 @@ impl Style {
             let p = MINOR_PROGRESSIONS[rng.random_range(0..MINOR_PROGRESSIONS.len())];
             (scales[rng.random_range(0..scales.len())], p.to_vec())
         };
-        let densities: &[f64] = if high { &[1.0, 2.0, 3.0, 4.0] } else { &[0.5, 1.0, 1.0, 2.0] };
+        let densities: &[f64] = if high {
+            &[1.0, 2.0, 3.0, 4.0]
+        } else {
+            &[0.5, 1.0, 1.0, 2.0]
+        };
         Style {
-            tempo_bpm: if high { u(rng, 100.0, 176.0) } else { u(rng, 54.0, 112.0) },
+            tempo_bpm: if high {
+                u(rng, 100.0, 176.0)
+            } else {
+                u(rng, 54.0, 112.0)
+            },
             density: densities[rng.random_range(0..densities.len())],
-            attack: if high { u(rng, 0.002, 0.03) } else { u(rng, 0.02, 0.25) },
-            release: if high { u(rng, 0.04, 0.3) } else { u(rng, 0.2, 1.2) },
+            attack: if high {
+                u(rng, 0.002, 0.03)
+            } else {
+                u(rng, 0.02, 0.25)
+            },
+            release: if high {
+                u(rng, 0.04, 0.3)
+            } else {
+                u(rng, 0.2, 1.2)
+            },
             drums: match (high, rng.random_bool(if high { 0.85 } else { 0.3 })) {
                 (_, false) => 0.0,
                 (true, true) => u(rng, 0.4, 1.0),
@@ -91,11 +109,23 @@ impl Style {
             },
             four_on_the_floor: high && rng.random_bool(0.7),
             hats_per_beat: if high { 4 } else { 2 },
-            drive: if !positive && high && rng.random_bool(0.6) { u(rng, 1.5, 6.0) } else { 0.0 },
+            drive: if !positive && high && rng.random_bool(0.6) {
+                u(rng, 1.5, 6.0)
+            } else {
+                0.0
+            },
             scale,
             progression,
-            dissonance: if positive { u(rng, 0.0, 0.1) } else { u(rng, 0.15, 0.6) },
-            rolloff: if positive { u(rng, 0.6, 1.7) } else { u(rng, 1.1, 2.4) },
+            dissonance: if positive {
+                u(rng, 0.0, 0.1)
+            } else {
+                u(rng, 0.15, 0.6)
+            },
+            rolloff: if positive {
+                u(rng, 0.6, 1.7)
+            } else {
+                u(rng, 1.1, 2.4)
+            },
             odd_only: rng.random_bool(0.3),
             tonic: rng.random_range(50..62),
             noise_db: u(rng, -55.0, -25.0),
@@ -126,7 +156,11 @@ impl Envelope {
         } else {
             (-(t - self.attack) / self.decay).exp()
         };
-        let tail = if t > dur { (1.0 - (t - dur) / self.release).max(0.0) } else { 1.0 };
+        let tail = if t > dur {
+            (1.0 - (t - dur) / self.release).max(0.0)
+        } else {
+            1.0
+        };
         body * tail
     }
 }
@@ -159,7 +193,16 @@ impl Mix {
 
     /// Adds a harmonic note; each harmonic is a rotating phasor, so no `sin` per sample.
     #[allow(clippy::too_many_arguments)]
-    fn note(&mut self, start: f64, dur: f64, midi: f64, amp: f64, timbre: Timbre, env: Envelope, pan: f64) {
+    fn note(
+        &mut self,
+        start: f64,
+        dur: f64,
+        midi: f64,
+        amp: f64,
+        timbre: Timbre,
+        env: Envelope,
+        pan: f64,
+    ) {
         let sr = SAMPLE_RATE as f64;
         let f0 = midi_hz(midi);
         let first = (start * sr) as usize;
@@ -298,7 +341,8 @@ pub fn render_style(style: &Style, seconds: f64, rng: &mut ChaCha8Rng) -> Vec<f3
             mix.note(start, bar, note, 0.18, pad, sustained, pad_pan);
         }
         if rng.random_bool(style.dissonance) {
-            let clash = degree_note(style, root) as f64 + if rng.random_bool(0.5) { 1.0 } else { 6.0 };
+            let clash =
+                degree_note(style, root) as f64 + if rng.random_bool(0.5) { 1.0 } else { 6.0 };
             mix.note(start, bar, clash, 0.12, pad, sustained, pad_pan);
         }
         // Bass on every beat when the song drives, once a bar when it rests.
@@ -306,7 +350,15 @@ pub fn render_style(style: &Style, seconds: f64, rng: &mut ChaCha8Rng) -> Vec<f3
         let hits = if style.density >= 2.0 { 4 } else { 1 };
         for h in 0..hits {
             let len = bar / hits as f64;
-            mix.note(start + h as f64 * len, len * 0.9, bass_note, 0.3, bass, plucked, 0.0);
+            mix.note(
+                start + h as f64 * len,
+                len * 0.9,
+                bass_note,
+                0.3,
+                bass,
+                plucked,
+                0.0,
+            );
         }
     }
 
@@ -318,7 +370,15 @@ pub fn render_style(style: &Style, seconds: f64, rng: &mut ChaCha8Rng) -> Vec<f3
         if rng.random_bool(0.85) {
             let velocity = rng.random_range(0.6..1.0);
             let legato = rng.random_range(0.5..1.0);
-            mix.note(t, step * legato, degree_note(style, degree) as f64, 0.3 * velocity, lead, plucked, lead_pan);
+            mix.note(
+                t,
+                step * legato,
+                degree_note(style, degree) as f64,
+                0.3 * velocity,
+                lead,
+                plucked,
+                lead_pan,
+            );
         }
         degree = (degree + rng.random_range(-2..=2)).clamp(3, 14);
         t += step;
@@ -337,7 +397,12 @@ pub fn render_style(style: &Style, seconds: f64, rng: &mut ChaCha8Rng) -> Vec<f3
             }
             let hats = style.hats_per_beat;
             for h in 0..hats {
-                mix.drum(at + h as f64 * beat / hats as f64, Drum::HiHat, 0.4 * style.drums, rng);
+                mix.drum(
+                    at + h as f64 * beat / hats as f64,
+                    Drum::HiHat,
+                    0.4 * style.drums,
+                    rng,
+                );
             }
         }
     }
@@ -357,7 +422,11 @@ fn finish(mut mix: Mix, style: &Style, rng: &mut ChaCha8Rng) -> Vec<f32> {
     for ch in [&mut mix.left, &mut mix.right] {
         for v in ch.iter_mut() {
             let x = *v / peak;
-            let x = if drive > 0.0 { (drive * x).tanh() / drive.tanh() } else { x };
+            let x = if drive > 0.0 {
+                (drive * x).tanh() / drive.tanh()
+            } else {
+                x
+            };
             *v = x + noise * rng.random_range(-1.0f32..1.0);
         }
     }

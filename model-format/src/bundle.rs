@@ -1,0 +1,285 @@
+//! The model bundle: one self-describing file that `trainer export` writes and the browser
+//! and `trainer predict` load.
+//!
+//! Layout: magic `MERMODEL`, format version (u32 LE), payload length (u64 LE), BLAKE3 hash of
+//! the payload (32 bytes), then the payload: a [`Bundle`] serialised with bincode (serde,
+//! standard configuration). The weights inside are a burnpack of the model's parameters,
+//! optionally in f16. A truncated, corrupted, foreign or newer file is a [`BundleError`].
+
+use crate::FrontEnd;
+use crate::sincnet::{SincNet, SincNetConfig};
+use burn::prelude::*;
+use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
+use burn::tensor::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// First bytes of every bundle.
+pub const MAGIC: &[u8; 8] = b"MERMODEL";
+/// The version this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+
+/// The architecture and its configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ModelKind {
+    SincNet(SincNetConfig),
+}
+
+impl ModelKind {
+    pub fn name(&self) -> String {
+        match self {
+            ModelKind::SincNet(c) => format!("SincNet {} ms", c.window_ms),
+        }
+    }
+}
+
+/// How the weights are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WeightsDType {
+    F32,
+    /// Half precision (batch norms stay f32); about half the size, for the web.
+    F16,
+}
+
+/// Where the model came from: enough to repeat or audit its training.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Training datasets, in the order they were used.
+    pub datasets: Vec<String>,
+    /// Set-up: within, cross, transfer, mixed, or an import.
+    pub setup: String,
+    /// The split manifest used (its content hash), if any.
+    pub split: Option<String>,
+    pub seed: u64,
+    pub epochs: usize,
+    /// Evaluation results at export, as JSON.
+    pub metrics_json: String,
+    /// `trainer` version that wrote the bundle.
+    pub code_version: String,
+}
+
+/// Everything a model needs to run on a song.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub model: ModelKind,
+    /// Class names, in output order.
+    pub labels: Vec<String>,
+    /// How songs must be prepared.
+    pub front_end: FrontEnd,
+    /// Analysis window, ms.
+    pub window_ms: u32,
+    /// Hop between windows at inference, ms (`cw_shift`).
+    pub shift_ms: u32,
+    pub provenance: Provenance,
+    pub weights_dtype: WeightsDType,
+    /// Burnpack of the parameters.
+    pub weights: Vec<u8>,
+}
+
+/// Why a bundle could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BundleError {
+    #[error("not a model bundle (no MERMODEL header)")]
+    NotABundle,
+    #[error("bundle format {found} is newer than this program reads ({FORMAT_VERSION}); update it")]
+    Newer { found: u32 },
+    #[error("bundle format {found} is not supported (this program reads {FORMAT_VERSION})")]
+    Unsupported { found: u32 },
+    #[error("truncated: {found} of {expected} bytes")]
+    Truncated { expected: u64, found: u64 },
+    #[error("corrupted: checksum mismatch")]
+    Checksum,
+    #[error("malformed contents: {0}")]
+    Malformed(String),
+    #[error("weights do not fit the model: {0}")]
+    Weights(String),
+}
+
+fn adapter() -> HalfPrecisionAdapter {
+    HalfPrecisionAdapter::new()
+        .with_module("SincConv")
+        .with_module("TimeNorm")
+        .with_module("WindowNorm")
+}
+
+/// The parameters of `model` as a burnpack (f16 except batch norms when asked). Reads the
+/// tensors synchronously: native only.
+pub fn pack_weights<M: ModuleSnapshot>(model: &M, dtype: WeightsDType) -> Result<Vec<u8>, String> {
+    let mut store = BurnpackStore::from_bytes(None);
+    if dtype == WeightsDType::F16 {
+        store = store.with_to_adapter(adapter());
+    }
+    model.save_into(&mut store).map_err(|e| e.to_string())?;
+    Ok(store.get_bytes().map_err(|e| e.to_string())?.to_vec())
+}
+
+/// Loads burnpack `weights` into `model`, every parameter required, as f32.
+pub fn unpack_weights<M: ModuleSnapshot>(
+    model: &mut M,
+    weights: &[u8],
+    dtype: WeightsDType,
+) -> Result<(), BundleError> {
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights.to_vec())));
+    if dtype == WeightsDType::F16 {
+        store = store.with_from_adapter(adapter());
+    }
+    let r = model
+        .load_from(&mut store)
+        .map_err(|e| BundleError::Weights(e.to_string()))?;
+    if !r.missing.is_empty() || !r.errors.is_empty() {
+        return Err(BundleError::Weights(format!(
+            "missing {:?}, errors {:?}",
+            r.missing, r.errors
+        )));
+    }
+    Ok(())
+}
+
+impl Bundle {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = bincode::serde::encode_to_vec(self, bincode::config::standard())
+            .expect("a bundle serialises");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(blake3::hash(&payload).as_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Reads a bundle, checking header, version, length and checksum before decoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(BundleError::NotABundle);
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(BundleError::Truncated {
+                expected: HEADER_LEN as u64,
+                found: bytes.len() as u64,
+            });
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        if version > FORMAT_VERSION {
+            return Err(BundleError::Newer { found: version });
+        }
+        if version != FORMAT_VERSION {
+            return Err(BundleError::Unsupported { found: version });
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
+        let payload = &bytes[HEADER_LEN..];
+        if (payload.len() as u64) < len {
+            return Err(BundleError::Truncated {
+                expected: HEADER_LEN as u64 + len,
+                found: bytes.len() as u64,
+            });
+        }
+        let payload = &payload[..len as usize];
+        if blake3::hash(payload).as_bytes() != &bytes[20..HEADER_LEN] {
+            return Err(BundleError::Checksum);
+        }
+        let (bundle, used): (Bundle, usize) =
+            bincode::serde::decode_from_slice(payload, bincode::config::standard())
+                .map_err(|e| BundleError::Malformed(e.to_string()))?;
+        if used != payload.len() {
+            return Err(BundleError::Malformed("trailing bytes in the payload".into()));
+        }
+        Ok(bundle)
+    }
+
+    /// The SincNet this bundle describes, with its weights, on `device`.
+    pub fn sincnet(&self, device: &Device) -> Result<SincNet, BundleError> {
+        let ModelKind::SincNet(config) = &self.model;
+        config.validate().map_err(BundleError::Malformed)?;
+        let mut model = config.init(device);
+        unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
+        Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> SincNetConfig {
+        SincNetConfig {
+            sinc_filters: 8,
+            conv_filters: vec![6, 6],
+            fc: vec![16, 16],
+            ..SincNetConfig::paper(200)
+        }
+    }
+
+    fn bundle(dtype: WeightsDType) -> (Bundle, SincNet) {
+        let device = Device::flex();
+        let config = tiny();
+        let model = config.init(&device);
+        let b = Bundle {
+            model: ModelKind::SincNet(config),
+            labels: crate::Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+            front_end: FrontEnd::default(),
+            window_ms: 200,
+            shift_ms: 10,
+            provenance: Provenance {
+                datasets: vec!["synthetic 4Q".into()],
+                setup: "within".into(),
+                seed: 12,
+                ..Provenance::default()
+            },
+            weights_dtype: dtype,
+            weights: pack_weights(&model, dtype).unwrap(),
+        };
+        (b, model)
+    }
+
+    fn outputs(m: &SincNet) -> Vec<f32> {
+        let device = Device::flex();
+        let x: Vec<f32> = (0..2 * 3200).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+        let x = Tensor::<2>::from_data(TensorData::new(x, [2, 3200]), &device);
+        m.valid().forward(x).into_data().try_into_vec_as().unwrap()
+    }
+
+    #[test]
+    fn round_trip_gives_the_same_model() {
+        let (b, model) = bundle(WeightsDType::F32);
+        let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
+        assert_eq!(back, b);
+        assert_eq!(outputs(&back.sincnet(&Device::flex()).unwrap()), outputs(&model));
+    }
+
+    #[test]
+    fn f16_is_smaller_and_close() {
+        let (b32, model) = bundle(WeightsDType::F32);
+        let (b16, _) = bundle(WeightsDType::F16);
+        assert!(b16.weights.len() * 10 < b32.weights.len() * 6, "{} vs {}", b16.weights.len(), b32.weights.len());
+        let half = Bundle::from_bytes(&b16.to_bytes()).unwrap().sincnet(&Device::flex()).unwrap();
+        for (a, b) in outputs(&half).iter().zip(outputs(&model)) {
+            assert!((a - b).abs() < 0.02, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn damaged_files_are_clear_errors() {
+        let (b, _) = bundle(WeightsDType::F32);
+        let bytes = b.to_bytes();
+        assert_eq!(Bundle::from_bytes(b"RIFF....WAVE"), Err(BundleError::NotABundle));
+        assert!(matches!(
+            Bundle::from_bytes(&bytes[..bytes.len() / 2]),
+            Err(BundleError::Truncated { .. })
+        ));
+        let mut flipped = bytes.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 1;
+        assert_eq!(Bundle::from_bytes(&flipped), Err(BundleError::Checksum));
+        let mut newer = bytes.clone();
+        newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        let err = Bundle::from_bytes(&newer).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+        // Weights of another architecture do not load.
+        let mut other = b.clone();
+        let ModelKind::SincNet(c) = &mut other.model;
+        c.fc = vec![32, 16];
+        assert!(matches!(other.sincnet(&Device::flex()), Err(BundleError::Weights(_))));
+    }
+}

@@ -1,0 +1,218 @@
+//! SincNet (Ravanelli & Bengio, 2018) as the paper's code ran it, in burn.
+//!
+//! Window → layer norm → sinc band-pass filters → |·| → max-pool → layer norm → leaky ReLU →
+//! conv blocks → flatten → layer norm → fully connected blocks with batch norm → 4-way
+//! log-softmax. The same module runs on burn's CPU backend (flex), on wgpu natively and on
+//! WebGPU in the browser, and trains on any autodiff device.
+
+mod config;
+mod import;
+mod layers;
+mod sinc;
+
+pub use config::SincNetConfig;
+pub use import::load_pytorch;
+pub use layers::{TimeNorm, WindowNorm};
+pub use sinc::SincConv;
+
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig1d};
+use burn::prelude::*;
+use burn::tensor::activation::{leaky_relu, log_softmax};
+use burn::tensor::module::max_pool1d;
+use burn::tensor::ops::MaxPoolOptions;
+
+/// The convolutional front: sinc filters then ordinary 1-D convolutions.
+#[derive(Module, Debug)]
+pub struct Cnn {
+    /// Layer norm of the input window.
+    pub ln0: WindowNorm,
+    pub sinc: SincConv,
+    /// The convolutions after the sinc layer.
+    pub conv: Vec<Conv1d>,
+    /// One layer norm per block (sinc block first).
+    pub ln: Vec<TimeNorm>,
+    pub pool: Vec<usize>,
+    pub slope: f64,
+}
+
+/// The fully connected part.
+#[derive(Module, Debug)]
+pub struct Dnn {
+    /// Layer norm of the flattened CNN output.
+    pub ln0: WindowNorm,
+    pub wx: Vec<Linear>,
+    pub bn: Vec<BatchNorm>,
+    pub slope: f64,
+}
+
+/// The whole network.
+#[derive(Module, Debug)]
+pub struct SincNet {
+    pub cnn: Cnn,
+    pub dnn: Dnn,
+    /// The classifier (upstream's `DNN2`).
+    pub head: Linear,
+}
+
+/// Every intermediate output of one forward pass, for parity checks and inspection.
+#[derive(Debug, Clone)]
+pub struct Stages {
+    /// `[B, L]`
+    pub cnn_ln0: Tensor<2>,
+    /// `[B, C, L − K + 1]`, before the absolute value.
+    pub sinc_conv: Tensor<3>,
+    /// Output of each CNN block, `[B, C_i, L_i]`.
+    pub cnn_blocks: Vec<Tensor<3>>,
+    /// `[B, C·L]`
+    pub cnn_out: Tensor<2>,
+    /// `[B, C·L]`
+    pub dnn_ln0: Tensor<2>,
+    /// Output of each fully connected block, `[B, F_i]`.
+    pub dnn_layers: Vec<Tensor<2>>,
+    /// `[B, classes]`
+    pub log_probs: Tensor<2>,
+}
+
+fn pool(x: Tensor<3>, len: usize) -> Tensor<3> {
+    if len <= 1 {
+        x
+    } else {
+        max_pool1d(x, MaxPoolOptions::new([len]))
+    }
+}
+
+impl SincNetConfig {
+    /// A freshly initialised network on `device`: mel-spaced sinc filters, PyTorch-default
+    /// convolutions, fully connected weights uniform in ±√(0.01 / (fan_in + fan_out)) with zero
+    /// biases, layer norms at identity.
+    pub fn init(&self, device: &Device) -> SincNet {
+        let wlen = self.window_samples();
+        let mut len = wlen - self.sinc_len + 1;
+        len /= self.pool_lens[0].max(1);
+        let mut ln = vec![TimeNorm::new(self.sinc_filters, len, device)];
+        let mut conv = Vec::new();
+        let mut channels = self.sinc_filters;
+        for (i, (&out, &k)) in self.conv_filters.iter().zip(&self.conv_lens).enumerate() {
+            conv.push(
+                Conv1dConfig::new(channels, out, k)
+                    .with_padding(PaddingConfig1d::Valid)
+                    .init(device),
+            );
+            len = (len - k + 1) / self.pool_lens[i + 1].max(1);
+            ln.push(TimeNorm::new(out, len, device));
+            channels = out;
+        }
+        let flat = channels * len;
+        let linear = |fan_in: usize, fan_out: usize| {
+            let a = (0.01 / (fan_in + fan_out) as f64).sqrt();
+            let mut l = LinearConfig::new(fan_in, fan_out)
+                .with_initializer(Initializer::Uniform { min: -a, max: a })
+                .init(device);
+            l.bias = Some(Initializer::Zeros.init([fan_out], device));
+            l
+        };
+        let mut wx = Vec::new();
+        let mut bn = Vec::new();
+        let mut width = flat;
+        for &f in &self.fc {
+            wx.push(linear(width, f));
+            bn.push(
+                BatchNormConfig::new(f)
+                    .with_momentum(self.bn_momentum)
+                    .with_epsilon(1e-5)
+                    .init(device),
+            );
+            width = f;
+        }
+        SincNet {
+            cnn: Cnn {
+                ln0: WindowNorm::new(wlen, device),
+                sinc: SincConv::new(self.sinc_filters, self.sinc_len, self.sample_rate, device),
+                conv,
+                ln,
+                pool: self.pool_lens.clone(),
+                slope: self.leaky_slope,
+            },
+            dnn: Dnn {
+                ln0: WindowNorm::new(flat, device),
+                wx,
+                bn,
+                slope: self.leaky_slope,
+            },
+            head: linear(width, self.classes),
+        }
+    }
+}
+
+impl Cnn {
+    /// `x`: `[B, L]` windows → `[B, C·L']` features. Pushes intermediate outputs to `stages`
+    /// when given.
+    fn forward_inner(&self, x: Tensor<2>, mut stages: Option<&mut Stages>) -> Tensor<2> {
+        let x = self.ln0.forward(x);
+        if let Some(s) = stages.as_deref_mut() {
+            s.cnn_ln0 = x.clone();
+        }
+        let sinc = self.sinc.forward(x.unsqueeze_dim(1)); // [B, C, L − K + 1]
+        if let Some(s) = stages.as_deref_mut() {
+            s.sinc_conv = sinc.clone();
+        }
+        let block = |h: Tensor<3>, i: usize| {
+            leaky_relu(self.ln[i].forward(pool(h, self.pool[i])), self.slope)
+        };
+        let mut h = block(sinc.abs(), 0);
+        if let Some(s) = stages.as_deref_mut() {
+            s.cnn_blocks.push(h.clone());
+        }
+        for (i, conv) in self.conv.iter().enumerate() {
+            h = block(conv.forward(h), i + 1);
+            if let Some(s) = stages.as_deref_mut() {
+                s.cnn_blocks.push(h.clone());
+            }
+        }
+        h.flatten(1, 2)
+    }
+}
+
+impl Dnn {
+    fn forward_inner(&self, x: Tensor<2>, mut stages: Option<&mut Stages>) -> Tensor<2> {
+        let mut h = self.ln0.forward(x);
+        if let Some(s) = stages.as_deref_mut() {
+            s.dnn_ln0 = h.clone();
+        }
+        for (wx, bn) in self.wx.iter().zip(&self.bn) {
+            h = leaky_relu(bn.forward(wx.forward(h)), self.slope);
+            if let Some(s) = stages.as_deref_mut() {
+                s.dnn_layers.push(h.clone());
+            }
+        }
+        h
+    }
+}
+
+impl SincNet {
+    /// `x`: `[B, L]` windows → `[B, classes]` log-probabilities.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let h = self.dnn.forward_inner(self.cnn.forward_inner(x, None), None);
+        log_softmax(self.head.forward(h), 1)
+    }
+
+    /// Like [`SincNet::forward`], keeping every intermediate output.
+    pub fn forward_stages(&self, x: Tensor<2>) -> Stages {
+        let empty2 = || Tensor::<2>::zeros([1, 1], &x.device());
+        let mut s = Stages {
+            cnn_ln0: empty2(),
+            sinc_conv: Tensor::zeros([1, 1, 1], &x.device()),
+            cnn_blocks: Vec::new(),
+            cnn_out: empty2(),
+            dnn_ln0: empty2(),
+            dnn_layers: Vec::new(),
+            log_probs: empty2(),
+        };
+        let cnn_out = self.cnn.forward_inner(x, Some(&mut s));
+        s.cnn_out = cnn_out.clone();
+        let h = self.dnn.forward_inner(cnn_out, Some(&mut s));
+        s.log_probs = log_softmax(self.head.forward(h), 1);
+        s
+    }
+}

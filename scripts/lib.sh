@@ -1,0 +1,49 @@
+# Shared by the scripts: idempotent installs of what the build and the tests need.
+# Tools live under $MER_TOOLS (default ~/.cache/mer/tools), outside the clone, so a second
+# run on the same machine reuses them.
+
+MER_TOOLS="${MER_TOOLS:-$HOME/.cache/mer/tools}"
+export PATH="$MER_TOOLS/bin:$MER_TOOLS/npm/node_modules/.bin:$PATH"
+
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# The wasm-bindgen version Cargo.lock resolved (the CLI must match it exactly).
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_web_tools() {
+  ensure_wasm_target
+  local wb
+  wb="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb" ]; then
+    log "installing wasm-bindgen-cli $wb (about 10 minutes)"
+    cargo install wasm-bindgen-cli --version "=$wb" --root "$MER_TOOLS"
+  fi
+  if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+    log "installing trunk $TRUNK_VERSION (about 12 minutes)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked --root "$MER_TOOLS"
+  fi
+  if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
+    log "installing wasm-opt from npm's binaryen@$BINARYEN_VERSION"
+    mkdir -p "$MER_TOOLS/npm"
+    npm install --silent --no-audit --no-fund --prefix "$MER_TOOLS/npm" "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+# Builds the site into dist/ (offline: the pinned tools above, crates fetched first).
+build_site() {
+  ensure_web_tools
+  cargo fetch --locked
+  trunk build --release --offline "$@"
+}

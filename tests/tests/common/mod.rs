@@ -1,0 +1,82 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A committed audio fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// Runs the `trainer` command line in-process and returns what it printed.
+pub fn trainer(args: &[&str]) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    let argv = std::iter::once("trainer").chain(args.iter().copied());
+    trainer::cli::run_with_args(argv, &mut out)?;
+    Ok(String::from_utf8(out).expect("utf-8 output"))
+}
+
+/// Like [`trainer`], panicking with the error on failure.
+pub fn trainer_ok(args: &[&str]) -> String {
+    trainer(args).unwrap_or_else(|e| panic!("trainer {args:?} failed: {e:#}"))
+}
+
+/// `trainer data inspect DIR --json` (with a private cache) as JSON.
+pub fn inspect_json(dir: &Path, cache: &Path) -> serde_json::Value {
+    let out = trainer_ok(&[
+        "data",
+        "inspect",
+        dir.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--json",
+    ]);
+    serde_json::from_str(&out).expect("inspect --json prints JSON")
+}
+
+/// A synthetic dataset of `songs` songs of `seconds` in `layout`, written under `dir`.
+pub fn synth(layout: &str, songs: usize, seconds: f64, dir: &Path) -> String {
+    trainer_ok(&[
+        "data",
+        "synth",
+        "--layout",
+        layout,
+        "--songs",
+        &songs.to_string(),
+        "--seconds",
+        &seconds.to_string(),
+        "--seed",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+    ])
+}
+
+/// The `listed` or `readable` per-quadrant counts of an inspect report.
+pub fn counts(report: &serde_json::Value, key: &str) -> Vec<u64> {
+    match key {
+        "listed" => report["listed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect(),
+        _ => report["quadrants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["songs"].as_u64().unwrap())
+            .collect(),
+    }
+}
+
+/// Messages of the report's issues (or unreadable files) whose path ends with `suffix`.
+pub fn messages(report: &serde_json::Value, list: &str, suffix: &str) -> Vec<String> {
+    report[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["path"].as_str().unwrap().ends_with(suffix))
+        .map(|i| i["message"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,141 @@
+//! Decoding real files of every supported format, and refusing broken ones clearly.
+
+mod common;
+
+use common::fixture;
+use model_format::FrontEnd;
+use std::f64::consts::PI;
+use std::path::Path;
+use trainer::audio::{DecodeCache, decode_file};
+
+/// Amplitude of the sinusoid at `freq` in `x` (least-squares fit).
+fn amplitude_at(x: &[f32], freq: f64, rate: u32) -> f64 {
+    let (mut s, mut c) = (0.0, 0.0);
+    for (i, &v) in x.iter().enumerate() {
+        let ph = 2.0 * PI * freq * i as f64 / rate as f64;
+        s += v as f64 * ph.sin();
+        c += v as f64 * ph.cos();
+    }
+    2.0 * (s * s + c * c).sqrt() / x.len() as f64
+}
+
+/// The fixtures hold 2.5 s of 440 Hz at 0.5 (left) and 1 kHz at 0.25 (right). Lossy
+/// encoders move levels by up to about 0.5 dB (ffmpeg's own decoder reads the MP3 0.45 dB
+/// low), so their tolerance is relative 8 %; FLAC is lossless.
+#[test]
+fn compressed_formats_decode_to_the_right_signal() {
+    for (name, rate, tol) in [
+        ("tones.mp3", 44_100, 0.08),
+        ("tones.ogg", 48_000, 0.08),
+        ("tones.flac", 22_050, 0.005),
+        ("tones.m4a", 44_100, 0.08),
+    ] {
+        let pcm = decode_file(&fixture(name)).unwrap();
+        assert_eq!((pcm.sample_rate, pcm.channels), (rate, 2), "{name}");
+        let seconds = pcm.frames() as f64 / rate as f64;
+        // Codecs pad by up to a few frames of priming and padding.
+        assert!((seconds - 2.5).abs() < 0.08, "{name}: {seconds} s");
+        let left: Vec<f32> = pcm.samples.iter().step_by(2).copied().collect();
+        let mid = &left[left.len() / 4..left.len() * 3 / 4];
+        let a = amplitude_at(mid, 440.0, rate);
+        assert!((a / 0.5 - 1.0).abs() < tol, "{name}: 440 Hz at {a}");
+        // Through the front-end: mono 16 kHz, both tones at half their level.
+        let mono = FrontEnd::default().to_model_rate(pcm.as_pcm()).unwrap();
+        let mid = &mono[mono.len() / 4..mono.len() * 3 / 4];
+        let a440 = amplitude_at(mid, 440.0, 16_000);
+        let a1k = amplitude_at(mid, 1000.0, 16_000);
+        assert!((a440 / 0.25 - 1.0).abs() < tol, "{name}: mono 440 Hz at {a440}");
+        assert!((a1k / 0.125 - 1.0).abs() < tol, "{name}: mono 1 kHz at {a1k}");
+    }
+}
+
+fn write_wav(path: &Path, bits: u16, float: bool, values: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &v in values {
+        match (float, bits) {
+            (true, _) => w.write_sample(v).unwrap(),
+            (false, 16) => w.write_sample((v * 32767.0).round() as i16).unwrap(),
+            (false, 24) => w.write_sample((v * 8_388_607.0).round() as i32).unwrap(),
+            (false, _) => w.write_sample((v as f64 * 2_147_483_647.0).round() as i32).unwrap(),
+        }
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn wav_of_every_sample_format_decodes_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values: Vec<f32> = (0..4000).map(|i| ((i * 37 % 200) as f32 - 100.0) / 125.0).collect();
+    for (bits, float, tolerance) in [(16, false, 2.0 / 32767.0), (24, false, 1e-6), (32, false, 1e-6), (32, true, 0.0)] {
+        let path = tmp.path().join(format!("x{bits}{float}.wav"));
+        write_wav(&path, bits, float, &values);
+        let pcm = decode_file(&path).unwrap();
+        assert_eq!((pcm.channels, pcm.sample_rate), (1, 16_000));
+        assert_eq!(pcm.samples.len(), values.len(), "{bits}-bit");
+        let worst = pcm
+            .samples
+            .iter()
+            .zip(&values)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst <= tolerance, "{bits}-bit float={float}: error {worst}");
+    }
+}
+
+#[test]
+fn broken_files_are_clear_errors_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("empty.mp3", Vec::new(), "empty file"),
+        ("notes.wav", b"just some text, not a RIFF file at all".to_vec(), "not a supported audio file"),
+        ("noise.mp3", (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(), ""),
+        ("cut.flac", std::fs::read(fixture("tones.flac")).unwrap()[..60].to_vec(), ""),
+    ];
+    for (name, bytes, reason) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = decode_file(&path).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with(&path.display().to_string()), "{text}");
+        assert!(text.contains(reason), "{name}: {text}");
+    }
+    let missing = decode_file(&tmp.path().join("absent.ogg")).unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+}
+
+#[test]
+fn truncated_mp3_keeps_what_was_decoded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("tones.mp3")).unwrap();
+    let path = tmp.path().join("half.mp3");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let pcm = decode_file(&path).unwrap();
+    let seconds = pcm.frames() as f64 / pcm.sample_rate as f64;
+    assert!((1.0..1.5).contains(&seconds), "{seconds} s from half a file");
+}
+
+#[test]
+fn silent_and_too_short_songs_fail_in_the_front_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = DecodeCache::disabled(FrontEnd::default());
+    let silent = tmp.path().join("silent.wav");
+    write_wav(&silent, 16, false, &vec![0.0; 64_000]);
+    let decoded = cache.load(&silent).unwrap();
+    let err = cache.front_end().segment(&decoded.mono).unwrap_err();
+    assert!(err.to_string().contains("silent"), "{err}");
+    let short = tmp.path().join("short.wav");
+    write_wav(&short, 16, false, &vec![0.5; 16_000]);
+    let decoded = cache.load(&short).unwrap();
+    let err = cache.front_end().segment(&decoded.mono).unwrap_err();
+    assert!(err.to_string().contains("too short"), "{err}");
+}
