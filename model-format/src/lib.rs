@@ -4,8 +4,10 @@
 //! - [`frontend`]: the audio front-end (mono, 16 kHz, the paper's segmentation), run
 //!   unchanged by the trainer and, compiled to wasm, by the browser.
 //! - [`sincnet`]: the SincNet model, runnable on any burn device;
-//! - [`bundle`]: the self-describing model file.
+//! - [`bundle`]: the self-describing model file;
+//! - [`analysis`]: from window posteriors to segment and song predictions.
 
+pub mod analysis;
 pub mod bundle;
 pub mod frontend;
 pub mod quadrant;

@@ -4,7 +4,11 @@ use crate::audio::DecodeCache;
 use crate::dataset::split::{Split, balance};
 use crate::dataset::{Dataset, Layout};
 use crate::synth::{SynthOptions, write_dataset};
-use crate::{bench, inspect, progress};
+use crate::models::{DataSpec, ModelSource};
+use crate::sincnet::train::TrainConfig;
+use crate::{bench, inspect, models, progress};
+use model_format::bundle::WeightsDType;
+use model_format::sincnet::SincNetConfig;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use model_format::FrontEnd;
@@ -28,9 +32,157 @@ enum Command {
     /// Datasets: synthesise, inspect, split.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train SincNet on a dataset's split (resumable).
+    Train(TrainArgs),
+    /// Evaluate a run or a bundle: segment and song level metrics.
+    Eval {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Every song of the dataset rather than the split's test songs (cross-dataset).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a run's model as a bundle for `predict` and the browser.
+    Export {
+        #[arg(long)]
+        run: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// Half-precision weights (batch norms stay f32).
+        #[arg(long)]
+        f16: bool,
+    },
+    /// Quadrant, probabilities, valence/arousal and per-segment timeline of audio files.
+    Predict {
+        /// An audio file or a folder of them.
+        path: PathBuf,
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Bring upstream PyTorch SincNet weights (safetensors) over as a bundle.
+    ImportPytorch {
+        weights: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        window_ms: u32,
+        /// Widths of the fully connected layers.
+        #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
+        fc: Vec<usize>,
+        #[arg(long, default_value_t = 10)]
+        shift_ms: u32,
+    },
     /// Speed measurements, printed as tables.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// The songs of an experiment.
+#[derive(Args)]
+struct DataArgs {
+    /// Dataset folder (or manifest CSV).
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long, value_enum)]
+    layout: Option<Layout>,
+    /// Use this split manifest (else the run's, else a new stratified split).
+    #[arg(long)]
+    split: Option<PathBuf>,
+    #[arg(long, default_value_t = 42)]
+    split_seed: u64,
+    #[arg(long, default_value_t = 0.2)]
+    test_fraction: f64,
+    /// Down-sample every quadrant to the smallest before splitting.
+    #[arg(long)]
+    balance: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+impl DataArgs {
+    fn spec(&self) -> DataSpec {
+        DataSpec {
+            dir: self.data.clone(),
+            layout: self.layout,
+            split: self.split.clone(),
+            split_seed: self.split_seed,
+            test_fraction: self.test_fraction,
+            balance: self.balance,
+        }
+    }
+}
+
+/// A run folder or a bundle.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct ModelArgs {
+    #[arg(long)]
+    run: Option<PathBuf>,
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Run folder: configuration, split, checkpoints, results.
+    #[arg(long)]
+    run: PathBuf,
+    /// Continue the run in `--run` from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    #[arg(long, value_parser = ["sincnet"], default_value = "sincnet")]
+    model: String,
+    #[arg(long, value_parser = ["cpu"], default_value = "cpu")]
+    device: String,
+    /// Analysis window, ms (200 or 500 in the paper).
+    #[arg(long, default_value_t = 200)]
+    window_ms: u32,
+    /// Widths of the fully connected layers.
+    #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
+    fc: Vec<usize>,
+    /// Windows per batch [default: 128, or 32 for windows of 500 ms and more].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    #[arg(long, default_value_t = 30)]
+    batches_per_epoch: usize,
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    #[arg(long, default_value_t = 0.004)]
+    lr: f64,
+    #[arg(long, default_value_t = 12)]
+    seed: u64,
+    #[arg(long, default_value_t = 10)]
+    eval_every: usize,
+    /// Hop between evaluation windows, ms.
+    #[arg(long, default_value_t = 10)]
+    shift_ms: u32,
+}
+
+impl TrainArgs {
+    fn config(&self) -> TrainConfig {
+        let mut c = TrainConfig::paper(self.window_ms);
+        c.model.fc = self.fc.clone();
+        if let Some(b) = self.batch_size {
+            c.batch_size = b;
+        }
+        c.batches_per_epoch = self.batches_per_epoch;
+        c.epochs = self.epochs;
+        c.lr = self.lr;
+        c.seed = self.seed;
+        c.eval_every = self.eval_every;
+        c.shift_ms = self.shift_ms;
+        c
+    }
 }
 
 #[derive(Subcommand)]
@@ -86,6 +238,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// SincNet training chunks/s and inference windows/s on the CPU.
+    Sincnet {
+        #[arg(long, default_value_t = 200)]
+        window_ms: u32,
+        #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
+        fc: Vec<usize>,
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        /// Timed training steps (after one warm-up step).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+    },
 }
 
 /// Where a dataset is and how to read it.
@@ -94,6 +258,13 @@ struct Source {
     /// Layout; detected from the folder when left out.
     #[arg(long, value_enum)]
     layout: Option<Layout>,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// The decoded-audio cache.
+#[derive(Args)]
+struct CacheArgs {
     /// Folder of the decoded-audio cache [default: $MER_CACHE_DIR or ~/.cache/mer/decoded].
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -102,7 +273,7 @@ struct Source {
     no_cache: bool,
 }
 
-impl Source {
+impl CacheArgs {
     fn cache(&self) -> DecodeCache {
         let fe = FrontEnd::default();
         if self.no_cache {
@@ -165,7 +336,7 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
         }
         Command::Data(DataCommand::Inspect { dir, source, json }) => {
             let ds = Dataset::load(&dir, source.layout)?;
-            let cache = source.cache();
+            let cache = source.cache.cache();
             let pb = progress::bar(ds.songs.len() as u64, "decoding");
             let report = inspect::inspect(&ds, &cache, &pb);
             if json {
@@ -212,6 +383,45 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 split.test.len(),
                 out.display()
             )?;
+        }
+        Command::Train(args) => {
+            if args.resume && !args.run.join("config.json").exists() {
+                bail!("{} holds no run to resume", args.run.display());
+            }
+            let cache = args.data.cache.cache();
+            models::train_command(&args.data.spec(), &args.config(), &args.run, args.resume, &cache, w)?;
+        }
+        Command::Eval { model, data, all, json } => {
+            let source = match (model.run, model.model) {
+                (Some(r), _) => ModelSource::Run(r),
+                (None, Some(m)) => ModelSource::Bundle(m),
+                (None, None) => bail!("name --run or --model"),
+            };
+            let e = models::eval_command(&source, &data.spec(), all, &data.cache.cache())?;
+            if json {
+                writeln!(w, "{}", serde_json::to_string_pretty(&e)?)?;
+            } else {
+                write!(w, "{}", e.render())?;
+            }
+        }
+        Command::Export { run, out, f16 } => {
+            let dtype = if f16 { WeightsDType::F16 } else { WeightsDType::F32 };
+            let b = models::export_command(&run, &out, dtype)?;
+            let size = std::fs::metadata(&out)?.len();
+            writeln!(w, "wrote {} ({}, {size} bytes)", out.display(), b.model.name())?;
+        }
+        Command::Predict { path, model, json, cache } => {
+            let preds = models::predict_command(&path, &model, &cache.cache())?;
+            write!(w, "{}", models::render_predictions(&preds, json)?)?;
+        }
+        Command::ImportPytorch { weights, out, window_ms, fc, shift_ms } => {
+            let config = SincNetConfig { fc, ..SincNetConfig::paper(window_ms) };
+            let b = models::import_command(&weights, config, shift_ms, &out)?;
+            writeln!(w, "wrote {} ({})", out.display(), b.model.name())?;
+        }
+        Command::Bench(BenchCommand::Sincnet { window_ms, fc, batch_size, steps }) => {
+            let config = SincNetConfig { fc, ..SincNetConfig::paper(window_ms) };
+            write!(w, "{}", bench::sincnet(&config, batch_size, steps)?)?;
         }
         Command::Bench(BenchCommand::Decode { files, repeat }) => {
             if files.is_empty() {

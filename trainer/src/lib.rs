@@ -3,6 +3,8 @@
 //! - [`audio`]: decoding files and the decoded-audio cache;
 //! - [`dataset`]: the three corpora's layouts, manifests, balancing and the split;
 //! - [`synth`]: synthetic datasets in those layouts;
+//! - [`sincnet`]: training, evaluating and running SincNet;
+//! - [`metrics`]: weighted precision, recall, F1, accuracy, confusion matrices;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
 //! - [`bench`]: speed measurements printed as tables;
 //! - [`cli`]: the `trainer` command line.
@@ -12,5 +14,8 @@ pub mod bench;
 pub mod cli;
 pub mod dataset;
 pub mod inspect;
+pub mod metrics;
+pub mod models;
 pub mod progress;
+pub mod sincnet;
 pub mod synth;

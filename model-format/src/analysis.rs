@@ -1,0 +1,192 @@
+//! From a song's segments to its prediction: which windows a model sees, and how window
+//! log-posteriors add up to segment and song decisions (the paper's rule: a segment's class is
+//! the argmax of its windows' summed log-softmax; a song's, of the sum over its segments).
+//!
+//! The forward pass itself is the caller's (synchronous natively, asynchronous in the browser).
+
+use crate::{Quadrant, Segment};
+use serde::{Deserialize, Serialize};
+
+/// The windows cut from a song's segments: `wlen` samples every `shift` samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowPlan {
+    pub wlen: usize,
+    pub shift: usize,
+    /// `(segment, start)` of every window, segment by segment.
+    pub windows: Vec<(usize, usize)>,
+}
+
+impl WindowPlan {
+    /// Every window that fits in each segment, starting at 0. A segment shorter than one
+    /// window gets one window, zero-padded.
+    pub fn new(segments: &[Segment], wlen: usize, shift: usize) -> WindowPlan {
+        let shift = shift.max(1);
+        let mut windows = Vec::new();
+        for (s, seg) in segments.iter().enumerate() {
+            let n = if seg.samples.len() < wlen { 1 } else { (seg.samples.len() - wlen) / shift + 1 };
+            windows.extend((0..n).map(|k| (s, k * shift)));
+        }
+        WindowPlan { wlen, shift, windows }
+    }
+
+    /// Samples of windows `range`, concatenated: `[range.len() · wlen]`.
+    pub fn gather(&self, segments: &[Segment], range: std::ops::Range<usize>) -> Vec<f32> {
+        let mut out = Vec::with_capacity(range.len() * self.wlen);
+        for &(s, start) in &self.windows[range] {
+            let x = &segments[s].samples;
+            let end = (start + self.wlen).min(x.len());
+            out.extend_from_slice(&x[start..end]);
+            out.resize(out.len() + self.wlen - (end - start), 0.0);
+        }
+        out
+    }
+}
+
+/// One segment's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentPrediction {
+    pub start_seconds: f64,
+    pub end_seconds: f64,
+    pub quadrant: Quadrant,
+    /// Softmax of the mean window log-posterior.
+    pub probabilities: [f32; 4],
+    /// Sum of the windows' log-posteriors.
+    pub log_prob_sum: [f64; 4],
+    pub windows: usize,
+}
+
+/// A song's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SongPrediction {
+    pub quadrant: Quadrant,
+    /// Softmax of the mean window log-posterior over the whole song.
+    pub probabilities: [f32; 4],
+    /// Expected valence and arousal in [-1, 1], weighting each quadrant's centre by its
+    /// probability.
+    pub valence: f32,
+    pub arousal: f32,
+    pub segments: Vec<SegmentPrediction>,
+}
+
+fn argmax(x: &[f64; 4]) -> Quadrant {
+    let mut best = 0;
+    for i in 1..4 {
+        if x[i] > x[best] {
+            best = i;
+        }
+    }
+    Quadrant::from_index(best).expect("four classes")
+}
+
+fn softmax_of_mean(sum: &[f64; 4], n: usize) -> [f32; 4] {
+    let mean = sum.map(|v| v / n.max(1) as f64);
+    let max = mean.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e = mean.map(|v| (v - max).exp());
+    let z: f64 = e.iter().sum();
+    e.map(|v| (v / z) as f32)
+}
+
+/// The valence–arousal point of quadrant probabilities.
+pub fn valence_arousal(p: &[f32; 4]) -> (f32, f32) {
+    let mut v = 0.0;
+    let mut a = 0.0;
+    for q in Quadrant::ALL {
+        let w = p[q.index()];
+        v += if q.positive_valence() { w } else { -w };
+        a += if q.high_arousal() { w } else { -w };
+    }
+    (v, a)
+}
+
+/// Combines the window log-posteriors (`[windows · 4]`, in plan order) into segment and song
+/// predictions.
+pub fn aggregate(
+    plan: &WindowPlan,
+    segments: &[Segment],
+    log_probs: &[f32],
+    sample_rate: u32,
+) -> SongPrediction {
+    assert_eq!(log_probs.len(), plan.windows.len() * 4, "one row of 4 per window");
+    let mut sums = vec![[0f64; 4]; segments.len()];
+    let mut counts = vec![0usize; segments.len()];
+    for (&(s, _), row) in plan.windows.iter().zip(log_probs.chunks_exact(4)) {
+        for c in 0..4 {
+            sums[s][c] += row[c] as f64;
+        }
+        counts[s] += 1;
+    }
+    let rate = sample_rate as f64;
+    let segs: Vec<SegmentPrediction> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| SegmentPrediction {
+            start_seconds: seg.start as f64 / rate,
+            end_seconds: (seg.start + seg.samples.len()) as f64 / rate,
+            quadrant: argmax(&sums[i]),
+            probabilities: softmax_of_mean(&sums[i], counts[i]),
+            log_prob_sum: sums[i],
+            windows: counts[i],
+        })
+        .collect();
+    let mut total = [0f64; 4];
+    for s in &sums {
+        for c in 0..4 {
+            total[c] += s[c];
+        }
+    }
+    let probabilities = softmax_of_mean(&total, plan.windows.len());
+    let (valence, arousal) = valence_arousal(&probabilities);
+    SongPrediction {
+        quadrant: argmax(&total),
+        probabilities,
+        valence,
+        arousal,
+        segments: segs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(start: usize, len: usize) -> Segment {
+        Segment {
+            start,
+            samples: (0..len).map(|i| (start + i) as f32).collect(),
+            gain: 1.0,
+        }
+    }
+
+    #[test]
+    fn windows_cover_each_segment() {
+        let segs = [seg(0, 10), seg(10, 12), seg(22, 3)];
+        let plan = WindowPlan::new(&segs, 4, 3);
+        assert_eq!(plan.windows, vec![(0, 0), (0, 3), (0, 6), (1, 0), (1, 3), (1, 6), (2, 0)]);
+        assert_eq!(plan.gather(&segs, 1..2), vec![3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(plan.gather(&segs, 6..7), vec![22.0, 23.0, 24.0, 0.0]);
+    }
+
+    #[test]
+    fn segments_and_song_follow_summed_log_posteriors() {
+        let segs = [seg(0, 16_000), seg(16_000, 16_000)];
+        let plan = WindowPlan { wlen: 1, shift: 1, windows: vec![(0, 0), (0, 1), (1, 0)] };
+        let lp = |p: [f32; 4]| p.map(f32::ln);
+        let rows = [lp([0.7, 0.1, 0.1, 0.1]), lp([0.4, 0.5, 0.05, 0.05]), lp([0.1, 0.1, 0.1, 0.7])];
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        let p = aggregate(&plan, &segs, &flat, 16_000);
+        assert_eq!(p.segments[0].quadrant, Quadrant::Q1);
+        assert_eq!(p.segments[1].quadrant, Quadrant::Q4);
+        assert_eq!((p.segments[1].start_seconds, p.segments[1].end_seconds), (1.0, 2.0));
+        // Song: sum over all windows: Q1 ln .7+ln .4+ln .1 vs Q4 ln .1+ln .05+ln .7.
+        assert_eq!(p.quadrant, Quadrant::Q1);
+        assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(p.valence > 0.0);
+    }
+
+    #[test]
+    fn quadrant_centres_map_to_signs() {
+        assert_eq!(valence_arousal(&[1.0, 0.0, 0.0, 0.0]), (1.0, 1.0));
+        assert_eq!(valence_arousal(&[0.0, 0.0, 1.0, 0.0]), (-1.0, -1.0));
+        assert_eq!(valence_arousal(&[0.25; 4]), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,372 @@
+//! The model commands behind the CLI: train, evaluate, export, predict, import.
+
+use crate::audio::DecodeCache;
+use crate::dataset::split::{Split, balance};
+use crate::dataset::{Dataset, Layout, Song};
+use crate::progress;
+use crate::sincnet::data::{self, SongSegments};
+use crate::sincnet::eval::{Evaluation, evaluate};
+use crate::sincnet::train::{TrainConfig, train};
+use crate::sincnet::{checkpoint, infer};
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use model_format::analysis::{SongPrediction, WindowPlan, aggregate};
+use model_format::bundle::{Bundle, ModelKind, Provenance, WeightsDType, pack_weights};
+use model_format::sincnet::{SincNet, SincNetConfig, load_pytorch};
+use model_format::{FrontEnd, Quadrant};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where the songs of an experiment come from.
+pub struct DataSpec {
+    pub dir: PathBuf,
+    pub layout: Option<Layout>,
+    /// An existing split manifest; otherwise one is made.
+    pub split: Option<PathBuf>,
+    pub split_seed: u64,
+    pub test_fraction: f64,
+    pub balance: bool,
+}
+
+/// The dataset's train and test songs, and the split used (saved into `run`).
+pub fn split_songs(spec: &DataSpec, run: &Path) -> Result<(Dataset, Vec<Song>, Vec<Song>, Split)> {
+    let ds = Dataset::load(&spec.dir, spec.layout)?;
+    for i in &ds.issues {
+        eprintln!("warning: {i}");
+    }
+    let saved = run.join("split.json");
+    let split = match (&spec.split, saved.is_file()) {
+        (Some(path), _) => Split::load(path)?,
+        (None, true) => Split::load(&saved)?,
+        (None, false) => {
+            let songs = if spec.balance { balance(&ds.songs, spec.split_seed) } else { ds.songs.clone() };
+            let name = format!("{} {}", ds.layout.name(), ds.root.display());
+            Split::stratified(&name, &songs, spec.test_fraction, spec.split_seed, spec.balance)
+        }
+    };
+    std::fs::create_dir_all(run)?;
+    split.save(&saved)?;
+    let (train, test) = split.resolve(&ds.songs).map_err(|e| anyhow::anyhow!("{}: {e}", saved.display()))?;
+    Ok((ds, train, test, split))
+}
+
+fn load_segments(songs: &[Song], cache: &DecodeCache, what: &str) -> Vec<SongSegments> {
+    let pb = progress::bar(songs.len() as u64, what);
+    let (ok, bad) = data::load(songs, cache, &pb);
+    for i in &bad {
+        eprintln!("skipped: {i}");
+    }
+    ok
+}
+
+/// `trainer train`: trains SincNet on the split's training songs, evaluating on its test songs.
+pub fn train_command(
+    spec: &DataSpec,
+    config: &TrainConfig,
+    run: &Path,
+    resume: bool,
+    cache: &DecodeCache,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (_, train_songs, test_songs, split) = split_songs(spec, run)?;
+    writeln!(
+        out,
+        "{} train / {} test songs (split seed {}); run folder {}",
+        train_songs.len(),
+        test_songs.len(),
+        split.seed,
+        run.display()
+    )?;
+    let train_set = load_segments(&train_songs, cache, "loading train");
+    let test_set = load_segments(&test_songs, cache, "loading test");
+    let (_, history) = train(config, &train_set, &test_set, run, resume, out)?;
+    if let Some(last) = history.last() {
+        writeln!(
+            out,
+            "trained {} epochs: loss {:.3}, train window accuracy {:.3}, {:.1} chunks/s",
+            last.epoch, last.loss, last.train_accuracy, last.chunks_per_second
+        )?;
+        if let Some(e) = &last.eval {
+            std::fs::write(run.join("eval.json"), serde_json::to_vec_pretty(e)?)?;
+            write!(out, "\ntest set:\n{}", e.render())?;
+        }
+    }
+    Ok(())
+}
+
+/// The trained model of a run folder, in inference mode, and its configuration.
+pub fn run_model(run: &Path) -> Result<(SincNet, TrainConfig)> {
+    let path = run.join("config.json");
+    let config: TrainConfig = serde_json::from_slice(
+        &std::fs::read(&path).with_context(|| format!("no run in {}", run.display()))?,
+    )
+    .with_context(|| format!("{}: malformed", path.display()))?;
+    let device = Device::flex().autodiff();
+    let (model, _, _) = checkpoint::load(run, &config.model, config.alpha, config.eps, &device)?
+        .with_context(|| format!("{} has no checkpoint yet", run.display()))?;
+    Ok((model.valid(), config))
+}
+
+/// A model to evaluate or run: a run folder's checkpoint or a bundle.
+pub enum ModelSource {
+    Run(PathBuf),
+    Bundle(PathBuf),
+}
+
+/// A loaded model with what inference needs.
+pub struct Loaded {
+    pub model: SincNet,
+    pub front_end: FrontEnd,
+    pub wlen: usize,
+    pub shift: usize,
+    pub sample_rate: u32,
+}
+
+pub fn load_bundle(path: &Path) -> Result<Bundle> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Bundle::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+impl ModelSource {
+    pub fn load(&self) -> Result<Loaded> {
+        match self {
+            ModelSource::Run(run) => {
+                let (model, c) = run_model(run)?;
+                Ok(Loaded {
+                    model,
+                    front_end: FrontEnd::default(),
+                    wlen: c.model.window_samples(),
+                    shift: c.shift_samples(),
+                    sample_rate: c.model.sample_rate,
+                })
+            }
+            ModelSource::Bundle(path) => {
+                let b = load_bundle(path)?;
+                let model = b
+                    .sincnet(&Device::flex())
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                    .valid();
+                let rate = b.front_end.sample_rate;
+                Ok(Loaded {
+                    model,
+                    front_end: b.front_end,
+                    wlen: (rate as usize * b.window_ms as usize) / 1000,
+                    shift: ((rate as usize * b.shift_ms as usize) / 1000).max(1),
+                    sample_rate: rate,
+                })
+            }
+        }
+    }
+}
+
+/// `trainer eval`: the test songs of a split (or every song with `all`).
+pub fn eval_command(
+    source: &ModelSource,
+    spec: &DataSpec,
+    all: bool,
+    cache: &DecodeCache,
+) -> Result<Evaluation> {
+    let loaded = source.load()?;
+    let songs = if all {
+        Dataset::load(&spec.dir, spec.layout)?.songs
+    } else {
+        let run = match (source, &spec.split) {
+            (ModelSource::Run(r), None) => r.clone(),
+            (_, Some(_)) => std::env::temp_dir(),
+            (ModelSource::Bundle(_), None) => bail!("evaluating a bundle needs --split FILE or --all"),
+        };
+        split_songs(spec, &run)?.2
+    };
+    let set = load_segments(&songs, cache, "loading");
+    let pb = progress::bar(set.len() as u64, "evaluating");
+    Ok(evaluate(
+        &loaded.model,
+        &set,
+        loaded.wlen,
+        loaded.shift,
+        loaded.sample_rate,
+        &Device::flex(),
+        &pb,
+    ))
+}
+
+/// `trainer export`: a run's model as a bundle.
+pub fn export_command(run: &Path, out_path: &Path, dtype: WeightsDType) -> Result<Bundle> {
+    let (model, config) = run_model(run)?;
+    let split = std::fs::read(run.join("split.json")).ok();
+    let state: Option<checkpoint::State> = std::fs::read(run.join("checkpoint").join("state.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let metrics_json = std::fs::read_to_string(run.join("eval.json")).unwrap_or_default();
+    let dataset = split
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<Split>(b).ok())
+        .map(|s| s.dataset)
+        .unwrap_or_default();
+    let bundle = Bundle {
+        model: ModelKind::SincNet(config.model.clone()),
+        labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+        front_end: FrontEnd::default(),
+        window_ms: config.model.window_ms,
+        shift_ms: config.shift_ms,
+        provenance: Provenance {
+            datasets: vec![dataset],
+            setup: "within".into(),
+            split: split.map(|b| blake3::hash(&b).to_hex().to_string()),
+            seed: config.seed,
+            epochs: state.map_or(0, |s| s.epochs_done),
+            metrics_json,
+            code_version: env!("CARGO_PKG_VERSION").into(),
+        },
+        weights_dtype: dtype,
+        weights: pack_weights(&model, dtype).map_err(anyhow::Error::msg)?,
+    };
+    write_bundle(&bundle, out_path)?;
+    Ok(bundle)
+}
+
+fn write_bundle(bundle: &Bundle, out_path: &Path) -> Result<()> {
+    let tmp = out_path.with_extension("part");
+    std::fs::write(&tmp, bundle.to_bytes()).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out_path)?;
+    Ok(())
+}
+
+/// `trainer import-pytorch`: upstream SincNet weights (safetensors) as a bundle.
+pub fn import_command(weights: &Path, config: SincNetConfig, shift_ms: u32, out_path: &Path) -> Result<Bundle> {
+    let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
+    let mut model = config.init(&Device::flex());
+    load_pytorch(&mut model, &config, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", weights.display()))?;
+    let bundle = Bundle {
+        window_ms: config.window_ms,
+        model: ModelKind::SincNet(config),
+        labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+        front_end: FrontEnd::default(),
+        shift_ms,
+        provenance: Provenance {
+            setup: format!("imported from {}", weights.display()),
+            code_version: env!("CARGO_PKG_VERSION").into(),
+            ..Provenance::default()
+        },
+        weights_dtype: WeightsDType::F32,
+        weights: pack_weights(&model, WeightsDType::F32).map_err(anyhow::Error::msg)?,
+    };
+    write_bundle(&bundle, out_path)?;
+    Ok(bundle)
+}
+
+/// One file's prediction, or why there is none.
+pub struct FilePrediction {
+    pub path: PathBuf,
+    pub result: Result<SongPrediction, String>,
+}
+
+/// `trainer predict`: a file, or every audio file under a folder.
+pub fn predict_command(path: &Path, bundle: &Path, cache: &DecodeCache) -> Result<Vec<FilePrediction>> {
+    let loaded = ModelSource::Bundle(bundle.to_path_buf()).load()?;
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v = Vec::new();
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d)? {
+                let p = e?.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if crate::audio::is_audio_path(&p) {
+                    v.push(p);
+                }
+            }
+        }
+        v.sort();
+        v
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let pb = progress::bar(files.len() as u64, "predicting");
+    let device = Device::flex();
+    let out = files
+        .into_iter()
+        .map(|f| {
+            let result = cache
+                .load(&f)
+                .map_err(|e| e.reason)
+                .and_then(|d| loaded.front_end.segment(&d.mono).map_err(|e| e.to_string()))
+                .map(|segments| {
+                    let plan = WindowPlan::new(&segments, loaded.wlen, loaded.shift);
+                    let lp = infer(&loaded.model, &plan, &segments, &device);
+                    aggregate(&plan, &segments, &lp, loaded.sample_rate)
+                });
+            pb.inc(1);
+            FilePrediction { path: f, result }
+        })
+        .collect();
+    pb.finish_and_clear();
+    Ok(out)
+}
+
+/// Predictions as JSON (`[{path, prediction | error}]`) or as a table with each song's
+/// timeline and a summary.
+pub fn render_predictions(preds: &[FilePrediction], json: bool) -> Result<String> {
+    use std::fmt::Write as _;
+    if json {
+        let v: Vec<serde_json::Value> = preds
+            .iter()
+            .map(|p| match &p.result {
+                Ok(r) => serde_json::json!({ "path": p.path, "prediction": r }),
+                Err(e) => serde_json::json!({ "path": p.path, "error": e }),
+            })
+            .collect();
+        return Ok(serde_json::to_string_pretty(&v)? + "\n");
+    }
+    let mut s = String::new();
+    let mut counts = [0usize; 4];
+    let mut failed = 0;
+    for p in preds {
+        match &p.result {
+            Ok(r) => {
+                counts[r.quadrant.index()] += 1;
+                let pr = r.probabilities;
+                let _ = writeln!(
+                    s,
+                    "{}: {} ({})  P = Q1 {:.3}, Q2 {:.3}, Q3 {:.3}, Q4 {:.3}  valence {:+.2} arousal {:+.2}",
+                    p.path.display(),
+                    r.quadrant,
+                    r.quadrant.emotions(),
+                    pr[0],
+                    pr[1],
+                    pr[2],
+                    pr[3],
+                    r.valence,
+                    r.arousal
+                );
+                for seg in &r.segments {
+                    let _ = writeln!(
+                        s,
+                        "    {:>6.1}–{:<6.1} s  {}  (p {:.3}, {} windows)",
+                        seg.start_seconds,
+                        seg.end_seconds,
+                        seg.quadrant,
+                        seg.probabilities[seg.quadrant.index()],
+                        seg.windows
+                    );
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                let _ = writeln!(s, "{}: error: {e}", p.path.display());
+            }
+        }
+    }
+    if preds.len() > 1 {
+        let _ = writeln!(
+            s,
+            "\n{} files: Q1 {}, Q2 {}, Q3 {}, Q4 {}; {failed} could not be read",
+            preds.len(),
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3]
+        );
+    }
+    Ok(s)
+}

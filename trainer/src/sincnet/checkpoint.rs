@@ -1,0 +1,109 @@
+//! Checkpoints: model, optimiser, sampler state and history after every epoch, written to a
+//! temporary folder and swapped into place, so a run killed at any moment resumes from its
+//! last complete epoch.
+
+use super::eval::Evaluation;
+use anyhow::{Context, Result};
+use burn::optim::{ModuleOptimizer, RmsPropConfig};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use model_format::sincnet::{SincNet, SincNetConfig};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// What one epoch did.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub loss: f64,
+    /// Accuracy on the training windows of the epoch.
+    pub train_accuracy: f64,
+    pub seconds: f64,
+    /// Training windows per second.
+    pub chunks_per_second: f64,
+    pub eval: Option<Evaluation>,
+}
+
+/// Everything besides the weights that a resumed run needs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct State {
+    pub epochs_done: usize,
+    /// The batch sampler, where it stopped.
+    pub rng: ChaCha8Rng,
+    pub history: Vec<EpochLog>,
+}
+
+/// RMSprop as the protocol sets it (PyTorch semantics: no momentum).
+pub fn optimizer(alpha: f32, eps: f32) -> ModuleOptimizer {
+    RmsPropConfig::new()
+        .with_alpha(alpha)
+        .with_epsilon(eps)
+        .with_momentum(0.0)
+        .init()
+}
+
+fn dir(run: &Path) -> PathBuf {
+    run.join("checkpoint")
+}
+
+/// Writes a checkpoint of the end of `state.epochs_done`.
+pub fn save(run: &Path, model: &SincNet, optim: &ModuleOptimizer, state: &State) -> Result<()> {
+    let tmp = run.join("checkpoint.tmp");
+    let old = run.join("checkpoint.old");
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir_all(&tmp)?;
+    // `valid()` settles the batch-norm running statistics before they are read.
+    let record = model.valid().into_record().into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+    fs::write(tmp.join("model.bpk"), &*record)?;
+    let optim = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+    fs::write(tmp.join("optim.bpk"), &*optim)?;
+    fs::write(tmp.join("state.json"), serde_json::to_vec_pretty(state)?)?;
+    let cur = dir(run);
+    if cur.exists() {
+        if old.exists() {
+            fs::remove_dir_all(&old)?;
+        }
+        fs::rename(&cur, &old)?;
+    }
+    fs::rename(&tmp, &cur)?;
+    if old.exists() {
+        fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+/// The latest complete checkpoint of `run`, if any: the model in training mode on `device`.
+pub fn load(
+    run: &Path,
+    config: &SincNetConfig,
+    alpha: f32,
+    eps: f32,
+    device: &Device,
+) -> Result<Option<(SincNet, ModuleOptimizer, State)>> {
+    // A kill between the two renames of `save` leaves only the previous checkpoint.
+    let found = [dir(run), run.join("checkpoint.old")]
+        .into_iter()
+        .find(|d| d.join("state.json").is_file());
+    let Some(d) = found else {
+        return Ok(None);
+    };
+    let read = |name: &str| fs::read(d.join(name)).with_context(|| format!("reading {}", d.join(name).display()));
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read("model.bpk")?))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("model.bpk").display()))?;
+    let model = config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("model.bpk").display()))?
+        .train();
+    let optim = optimizer(alpha, eps)
+        .from_bytes(Bytes::from_bytes_vec(read("optim.bpk")?))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("optim.bpk").display()))?;
+    let state: State = serde_json::from_slice(&read("state.json")?)
+        .with_context(|| format!("{}: malformed", d.join("state.json").display()))?;
+    Ok(Some((model, optim, state)))
+}

@@ -1,0 +1,35 @@
+//! Training and evaluating SincNet: the protocol's sampling and optimiser, checkpoints that
+//! resume exactly, sliding-window evaluation, and prediction with a model bundle.
+
+pub mod checkpoint;
+pub mod data;
+pub mod eval;
+pub mod train;
+
+use burn::prelude::*;
+use model_format::Segment;
+use model_format::analysis::WindowPlan;
+use model_format::sincnet::SincNet;
+
+/// Windows per forward pass at inference.
+pub const INFERENCE_BATCH: usize = 256;
+
+/// Log-posteriors of every window of `plan` (`[windows · 4]`), in batches, on `device`.
+/// `model` must be in inference mode (`valid()`).
+pub fn infer(model: &SincNet, plan: &WindowPlan, segments: &[Segment], device: &Device) -> Vec<f32> {
+    let mut out = Vec::with_capacity(plan.windows.len() * 4);
+    let mut start = 0;
+    while start < plan.windows.len() {
+        let end = (start + INFERENCE_BATCH).min(plan.windows.len());
+        let x = plan.gather(segments, start..end);
+        let x = Tensor::<2>::from_data(TensorData::new(x, [end - start, plan.wlen]), device);
+        let lp: Vec<f32> = model
+            .forward(x)
+            .into_data()
+            .try_into_vec_as()
+            .expect("log-probabilities are floats");
+        out.extend(lp);
+        start = end;
+    }
+    out
+}
