@@ -23,10 +23,18 @@ impl WindowPlan {
         let shift = shift.max(1);
         let mut windows = Vec::new();
         for (s, seg) in segments.iter().enumerate() {
-            let n = if seg.samples.len() < wlen { 1 } else { (seg.samples.len() - wlen) / shift + 1 };
+            let n = if seg.samples.len() < wlen {
+                1
+            } else {
+                (seg.samples.len() - wlen) / shift + 1
+            };
             windows.extend((0..n).map(|k| (s, k * shift)));
         }
-        WindowPlan { wlen, shift, windows }
+        WindowPlan {
+            wlen,
+            shift,
+            windows,
+        }
     }
 
     /// Samples of windows `range`, concatenated: `[range.len() · wlen]`.
@@ -106,7 +114,11 @@ pub fn aggregate(
     log_probs: &[f32],
     sample_rate: u32,
 ) -> SongPrediction {
-    assert_eq!(log_probs.len(), plan.windows.len() * 4, "one row of 4 per window");
+    assert_eq!(
+        log_probs.len(),
+        plan.windows.len() * 4,
+        "one row of 4 per window"
+    );
     let mut sums = vec![[0f64; 4]; segments.len()];
     let mut counts = vec![0usize; segments.len()];
     for (&(s, _), row) in plan.windows.iter().zip(log_probs.chunks_exact(4)) {
@@ -161,7 +173,10 @@ mod tests {
     fn windows_cover_each_segment() {
         let segs = [seg(0, 10), seg(10, 12), seg(22, 3)];
         let plan = WindowPlan::new(&segs, 4, 3);
-        assert_eq!(plan.windows, vec![(0, 0), (0, 3), (0, 6), (1, 0), (1, 3), (1, 6), (2, 0)]);
+        assert_eq!(
+            plan.windows,
+            vec![(0, 0), (0, 3), (0, 6), (1, 0), (1, 3), (1, 6), (2, 0)]
+        );
         assert_eq!(plan.gather(&segs, 1..2), vec![3.0, 4.0, 5.0, 6.0]);
         assert_eq!(plan.gather(&segs, 6..7), vec![22.0, 23.0, 24.0, 0.0]);
     }
@@ -169,14 +184,25 @@ mod tests {
     #[test]
     fn segments_and_song_follow_summed_log_posteriors() {
         let segs = [seg(0, 16_000), seg(16_000, 16_000)];
-        let plan = WindowPlan { wlen: 1, shift: 1, windows: vec![(0, 0), (0, 1), (1, 0)] };
+        let plan = WindowPlan {
+            wlen: 1,
+            shift: 1,
+            windows: vec![(0, 0), (0, 1), (1, 0)],
+        };
         let lp = |p: [f32; 4]| p.map(f32::ln);
-        let rows = [lp([0.7, 0.1, 0.1, 0.1]), lp([0.4, 0.5, 0.05, 0.05]), lp([0.1, 0.1, 0.1, 0.7])];
+        let rows = [
+            lp([0.7, 0.1, 0.1, 0.1]),
+            lp([0.4, 0.5, 0.05, 0.05]),
+            lp([0.1, 0.1, 0.1, 0.7]),
+        ];
         let flat: Vec<f32> = rows.iter().flatten().copied().collect();
         let p = aggregate(&plan, &segs, &flat, 16_000);
         assert_eq!(p.segments[0].quadrant, Quadrant::Q1);
         assert_eq!(p.segments[1].quadrant, Quadrant::Q4);
-        assert_eq!((p.segments[1].start_seconds, p.segments[1].end_seconds), (1.0, 2.0));
+        assert_eq!(
+            (p.segments[1].start_seconds, p.segments[1].end_seconds),
+            (1.0, 2.0)
+        );
         // Song: sum over all windows: Q1 ln .7+ln .4+ln .1 vs Q4 ln .1+ln .05+ln .7.
         assert_eq!(p.quadrant, Quadrant::Q1);
         assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-6);

@@ -183,7 +183,9 @@ impl Bundle {
             bincode::serde::decode_from_slice(payload, bincode::config::standard())
                 .map_err(|e| BundleError::Malformed(e.to_string()))?;
         if used != payload.len() {
-            return Err(BundleError::Malformed("trailing bytes in the payload".into()));
+            return Err(BundleError::Malformed(
+                "trailing bytes in the payload".into(),
+            ));
         }
         Ok(bundle)
     }
@@ -217,7 +219,10 @@ mod tests {
         let model = config.init(&device);
         let b = Bundle {
             model: ModelKind::SincNet(config),
-            labels: crate::Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+            labels: crate::Quadrant::ALL
+                .iter()
+                .map(|q| q.name().to_string())
+                .collect(),
             front_end: FrontEnd::default(),
             window_ms: 200,
             shift_ms: 10,
@@ -235,7 +240,9 @@ mod tests {
 
     fn outputs(m: &SincNet) -> Vec<f32> {
         let device = Device::flex();
-        let x: Vec<f32> = (0..2 * 3200).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
+        let x: Vec<f32> = (0..2 * 3200)
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
         let x = Tensor::<2>::from_data(TensorData::new(x, [2, 3200]), &device);
         m.valid().forward(x).into_data().try_into_vec_as().unwrap()
     }
@@ -245,15 +252,26 @@ mod tests {
         let (b, model) = bundle(WeightsDType::F32);
         let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
         assert_eq!(back, b);
-        assert_eq!(outputs(&back.sincnet(&Device::flex()).unwrap()), outputs(&model));
+        assert_eq!(
+            outputs(&back.sincnet(&Device::flex()).unwrap()),
+            outputs(&model)
+        );
     }
 
     #[test]
     fn f16_is_smaller_and_close() {
         let (b32, model) = bundle(WeightsDType::F32);
         let (b16, _) = bundle(WeightsDType::F16);
-        assert!(b16.weights.len() * 10 < b32.weights.len() * 6, "{} vs {}", b16.weights.len(), b32.weights.len());
-        let half = Bundle::from_bytes(&b16.to_bytes()).unwrap().sincnet(&Device::flex()).unwrap();
+        assert!(
+            b16.weights.len() * 10 < b32.weights.len() * 6,
+            "{} vs {}",
+            b16.weights.len(),
+            b32.weights.len()
+        );
+        let half = Bundle::from_bytes(&b16.to_bytes())
+            .unwrap()
+            .sincnet(&Device::flex())
+            .unwrap();
         for (a, b) in outputs(&half).iter().zip(outputs(&model)) {
             assert!((a - b).abs() < 0.02, "{a} vs {b}");
         }
@@ -263,7 +281,10 @@ mod tests {
     fn damaged_files_are_clear_errors() {
         let (b, _) = bundle(WeightsDType::F32);
         let bytes = b.to_bytes();
-        assert_eq!(Bundle::from_bytes(b"RIFF....WAVE"), Err(BundleError::NotABundle));
+        assert_eq!(
+            Bundle::from_bytes(b"RIFF....WAVE"),
+            Err(BundleError::NotABundle)
+        );
         assert!(matches!(
             Bundle::from_bytes(&bytes[..bytes.len() / 2]),
             Err(BundleError::Truncated { .. })
@@ -280,6 +301,9 @@ mod tests {
         let mut other = b.clone();
         let ModelKind::SincNet(c) = &mut other.model;
         c.fc = vec![32, 16];
-        assert!(matches!(other.sincnet(&Device::flex()), Err(BundleError::Weights(_))));
+        assert!(matches!(
+            other.sincnet(&Device::flex()),
+            Err(BundleError::Weights(_))
+        ));
     }
 }

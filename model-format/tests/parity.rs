@@ -25,7 +25,9 @@ struct Activations(Vec<u8>);
 impl Activations {
     fn get(&self, name: &str) -> (Vec<f32>, Vec<usize>) {
         let st = safetensors::SafeTensors::deserialize(&self.0).unwrap();
-        let t = st.tensor(name).unwrap_or_else(|_| panic!("no {name} in the fixture"));
+        let t = st
+            .tensor(name)
+            .unwrap_or_else(|_| panic!("no {name} in the fixture"));
         let v = t
             .data()
             .chunks_exact(4)
@@ -72,20 +74,40 @@ fn every_stage_matches_pytorch() {
     let (input, shape) = acts.get("input");
     let x = Tensor::<2>::from_data(TensorData::new(input, [shape[0], shape[1]]), &device);
     let s = model.forward_stages(x);
-    assert_close("sinc_filters", model.cnn.sinc.filters(), acts.get("sinc_filters"));
+    assert_close(
+        "sinc_filters",
+        model.cnn.sinc.filters(),
+        acts.get("sinc_filters"),
+    );
     assert_close("cnn_ln0", s.cnn_ln0, acts.get("cnn_ln0"));
     assert_close("sinc_conv", s.sinc_conv, acts.get("sinc_conv"));
     for (i, b) in s.cnn_blocks.into_iter().enumerate() {
-        assert_close(&format!("cnn_block{i}"), b, acts.get(&format!("cnn_block{i}")));
+        assert_close(
+            &format!("cnn_block{i}"),
+            b,
+            acts.get(&format!("cnn_block{i}")),
+        );
     }
     assert_close("cnn_out", s.cnn_out, acts.get("cnn_out"));
     assert_close("dnn_ln0", s.dnn_ln0, acts.get("dnn_ln0"));
     for (i, l) in s.dnn_layers.into_iter().enumerate() {
-        assert_close(&format!("dnn_layer{i}"), l, acts.get(&format!("dnn_layer{i}")));
+        assert_close(
+            &format!("dnn_layer{i}"),
+            l,
+            acts.get(&format!("dnn_layer{i}")),
+        );
     }
     let log_probs = s.log_probs;
-    let classes: Vec<i64> = log_probs.clone().argmax(1).into_data().try_into_vec_as().unwrap();
-    assert_ne!(classes[0], classes[1], "the fixture's two inputs are different classes");
+    let classes: Vec<i64> = log_probs
+        .clone()
+        .argmax(1)
+        .into_data()
+        .try_into_vec_as()
+        .unwrap();
+    assert_ne!(
+        classes[0], classes[1],
+        "the fixture's two inputs are different classes"
+    );
     assert_close("log_probs", log_probs, acts.get("log_probs"));
 }
 
@@ -97,12 +119,25 @@ fn fresh_filters_are_mel_spaced_band_passes() {
     let low: Vec<f32> = low.into_data().try_into_vec_as().unwrap();
     let high: Vec<f32> = high.into_data().try_into_vec_as().unwrap();
     assert_eq!(low.len(), 80);
-    assert!((low[0] - 80.0).abs() < 1e-3, "30 Hz + the 50 Hz minimum: {}", low[0]);
+    assert!(
+        (low[0] - 80.0).abs() < 1e-3,
+        "30 Hz + the 50 Hz minimum: {}",
+        low[0]
+    );
     assert!(low.windows(2).all(|w| w[1] > w[0]));
     // The top filter's high cut-off is clamped to Nyquist.
     assert!(high.iter().all(|&h| h <= 8000.0) && high[79] == 8000.0);
     // Bandwidths grow with frequency, as mel spacing does.
     assert!(high[78] - low[78] > 3.5 * (high[0] - low[0]));
-    let f: Vec<f32> = model.cnn.sinc.filters().into_data().try_into_vec_as().unwrap();
-    assert!(f.chunks(251).all(|k| (k[125] - 1.0).abs() < 1e-5), "centre taps are 1");
+    let f: Vec<f32> = model
+        .cnn
+        .sinc
+        .filters()
+        .into_data()
+        .try_into_vec_as()
+        .unwrap();
+    assert!(
+        f.chunks(251).all(|k| (k[125] - 1.0).abs() < 1e-5),
+        "centre taps are 1"
+    );
 }

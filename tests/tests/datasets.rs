@@ -18,12 +18,27 @@ fn synth_then_inspect_round_trips_every_layout() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(layout);
         let said = synth(layout, songs, 4.0, &dir);
-        let want_line = format!("Q1 {}, Q2 {}, Q3 {}, Q4 {}", want[0], want[1], want[2], want[3]);
+        let want_line = format!(
+            "Q1 {}, Q2 {}, Q3 {}, Q4 {}",
+            want[0], want[1], want[2], want[3]
+        );
         assert!(said.contains(&want_line), "{said}");
         let report = inspect_json(&dir, &tmp.path().join("cache"));
-        assert_eq!(counts(&report, "listed"), want.map(|c| c as u64), "{layout}");
-        assert_eq!(counts(&report, "readable"), want.map(|c| c as u64), "{layout}");
-        assert_eq!(report["issues"].as_array().unwrap().len(), 0, "{layout}: {report}");
+        assert_eq!(
+            counts(&report, "listed"),
+            want.map(|c| c as u64),
+            "{layout}"
+        );
+        assert_eq!(
+            counts(&report, "readable"),
+            want.map(|c| c as u64),
+            "{layout}"
+        );
+        assert_eq!(
+            report["issues"].as_array().unwrap().len(),
+            0,
+            "{layout}: {report}"
+        );
         assert_eq!(report["sample_rates"]["44100"], songs as u64);
         assert_eq!(report["channels"]["2"], songs as u64);
         let q = &report["quadrants"][0];
@@ -52,10 +67,20 @@ fn fourq_annotations_are_cross_checked() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("4q");
     synth("4q", 12, 3.0, &dir);
-    let moved = fs::read_dir(dir.join("Q1")).unwrap().next().unwrap().unwrap().path();
+    let moved = fs::read_dir(dir.join("Q1"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let moved_name = moved.file_name().unwrap().to_owned();
     fs::rename(&moved, dir.join("Q2").join(&moved_name)).unwrap();
-    let gone = fs::read_dir(dir.join("Q3")).unwrap().next().unwrap().unwrap().path();
+    let gone = fs::read_dir(dir.join("Q3"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     fs::remove_file(&gone).unwrap();
     fs::write(dir.join("Q4").join("readme.txt"), "liner notes").unwrap();
     fs::write(dir.join("Q4").join("MT9999999999.mp3"), b"not audio at all").unwrap();
@@ -64,16 +89,32 @@ fn fourq_annotations_are_cross_checked() {
     assert_eq!(counts(&report, "listed"), vec![2, 4, 2, 4]);
     assert_eq!(counts(&report, "readable"), vec![2, 4, 2, 3]);
     let moved_msgs = messages(&report, "issues", moved_name.to_str().unwrap());
-    assert_eq!(moved_msgs, vec!["in folder Q2, but panda_dataset_taffc_annotations.csv says Q1; the folder is used"]);
+    assert_eq!(
+        moved_msgs,
+        vec!["in folder Q2, but panda_dataset_taffc_annotations.csv says Q1; the folder is used"]
+    );
     let gone_id = gone.file_stem().unwrap().to_str().unwrap();
     let ann = messages(&report, "issues", "panda_dataset_taffc_annotations.csv");
-    assert!(ann.iter().any(|m| m.contains(gone_id) && m.contains("no audio file")), "{ann:?}");
-    assert_eq!(messages(&report, "issues", "readme.txt"), vec!["not an audio file; skipped"]);
+    assert!(
+        ann.iter()
+            .any(|m| m.contains(gone_id) && m.contains("no audio file")),
+        "{ann:?}"
+    );
+    assert_eq!(
+        messages(&report, "issues", "readme.txt"),
+        vec!["not an audio file; skipped"]
+    );
     let unreadable = messages(&report, "unreadable", "MT9999999999.mp3");
-    assert!(unreadable[0].contains("not a supported audio file"), "{unreadable:?}");
+    assert!(
+        unreadable[0].contains("not a supported audio file"),
+        "{unreadable:?}"
+    );
     // The corrupt file and the stray text file are the two skipped.
     let text = trainer_ok(&["data", "inspect", dir.to_str().unwrap(), "--no-cache"]);
-    assert!(text.contains("11 songs readable; 2 skipped (1 unreadable, 1 left out by the layout)"), "{text}");
+    assert!(
+        text.contains("11 songs readable; 2 skipped (1 unreadable, 1 left out by the layout)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -87,7 +128,11 @@ fn cached_songs_survive_a_bad_file() {
     let broken = dir.join("angry").join("broken.ogg");
     fs::write(&broken, &fs::read(fixture("tones.ogg")).unwrap()[..40]).unwrap();
     let text = trainer_ok(&[
-        "data", "inspect", dir.to_str().unwrap(), "--cache-dir", cache.to_str().unwrap(),
+        "data",
+        "inspect",
+        dir.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
     ]);
     assert!(text.contains("cache: 8 read back, 1 decoded"), "{text}");
     assert!(text.contains("broken.ogg"), "{text}");
@@ -101,7 +146,10 @@ fn missing_quadrant_is_a_clear_error() {
     fs::remove_dir_all(dir.join("sad")).unwrap();
     let err = trainer(&["data", "inspect", dir.to_str().unwrap(), "--no-cache"]).unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("TR-MUSIC dataset has no songs in Q3"), "{text}");
+    assert!(
+        text.contains("TR-MUSIC dataset has no songs in Q3"),
+        "{text}"
+    );
     assert!(text.contains(dir.to_str().unwrap()), "{text}");
 }
 
@@ -129,7 +177,12 @@ fn ch818_rows_match_files_by_name() {
     // whatever order the workbook's shuffled rows are in.
     for s in &ds.songs {
         let n: usize = s.id.parse().unwrap();
-        let want = match n { 1..=7 => Quadrant::Q1, 8..=11 => Quadrant::Q2, 12..=16 => Quadrant::Q3, _ => Quadrant::Q4 };
+        let want = match n {
+            1..=7 => Quadrant::Q1,
+            8..=11 => Quadrant::Q2,
+            12..=16 => Quadrant::Q3,
+            _ => Quadrant::Q4,
+        };
         assert_eq!(s.quadrant, want, "clip {n}");
         let (v, a) = s.valence_arousal.unwrap();
         assert_eq!(Quadrant::from_valence_arousal(v, a), Some(want));
@@ -144,7 +197,13 @@ fn ch818_csv_export_with_ratings_only() {
     fs::remove_file(dir.join("CH818.xlsx")).unwrap();
     // Two raters' columns, averaged; clip names with extensions and zero padding.
     let mut csv = String::from("File,Valence_1,Valence_2,Arousal_1,Arousal_2\n");
-    for (n, v, a) in [(1, 5.0, 4.0), (3, -2.0, 6.5), (5, -3.0, -1.0), (7, 4.0, -2.0), (8, 1.0, -3.0)] {
+    for (n, v, a) in [
+        (1, 5.0, 4.0),
+        (3, -2.0, 6.5),
+        (5, -3.0, -1.0),
+        (7, 4.0, -2.0),
+        (8, 1.0, -3.0),
+    ] {
         csv += &format!("{n:03}.wav,{v},{},{a},{}\n", v + 1.0, a - 0.5);
     }
     // Rater means disagreeing in sign with each other's columns still average to a side.
@@ -152,7 +211,11 @@ fn ch818_csv_export_with_ratings_only() {
     csv += "99,1,1,1,1\n";
     fs::write(dir.join("CH818.csv"), csv).unwrap();
     let ds = Dataset::load(&dir, None).unwrap();
-    let labels: Vec<(String, Quadrant)> = ds.songs.iter().map(|s| (s.id.clone(), s.quadrant)).collect();
+    let labels: Vec<(String, Quadrant)> = ds
+        .songs
+        .iter()
+        .map(|s| (s.id.clone(), s.quadrant))
+        .collect();
     assert_eq!(
         labels,
         vec![
@@ -165,8 +228,15 @@ fn ch818_csv_export_with_ratings_only() {
         ]
     );
     let issues: Vec<String> = ds.issues.iter().map(|i| i.to_string()).collect();
-    assert!(issues.iter().any(|i| i.contains("99: no audio file")), "{issues:?}");
-    assert_eq!(ds.issues.iter().filter(|i| i.skipped).count(), 2, "{issues:?}"); // clips 4 and 6
+    assert!(
+        issues.iter().any(|i| i.contains("99: no audio file")),
+        "{issues:?}"
+    );
+    assert_eq!(
+        ds.issues.iter().filter(|i| i.skipped).count(),
+        2,
+        "{issues:?}"
+    ); // clips 4 and 6
 }
 
 #[test]
@@ -176,12 +246,20 @@ fn malformed_annotations_name_the_file_and_reason() {
     synth("ch818", 8, 3.0, &dir);
     fs::write(dir.join("CH818.xlsx"), b"PK\x03\x04 truncated zip").unwrap();
     let err = Dataset::load(&dir, None).unwrap_err();
-    assert!(err.to_string().starts_with(&dir.join("CH818.xlsx").display().to_string()), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&dir.join("CH818.xlsx").display().to_string()),
+        "{err}"
+    );
     assert!(err.reason.contains("cannot read spreadsheet"), "{err}");
 
     let q = tmp.path().join("4q");
     synth("4q", 4, 3.0, &q);
-    fs::write(q.join("panda_dataset_taffc_annotations.csv"), "Track,Mood\nMT1,Q1\n").unwrap();
+    fs::write(
+        q.join("panda_dataset_taffc_annotations.csv"),
+        "Track,Mood\nMT1,Q1\n",
+    )
+    .unwrap();
     let err = Dataset::load(&q, None).unwrap_err();
     assert!(err.reason.contains("no `Song` column"), "{err}");
 }
@@ -212,7 +290,11 @@ fn manifests_take_quadrants_or_ratings() {
     let ds = Dataset::load(&by_rating, None).unwrap();
     assert_eq!(ds.counts(), [1, 1, 1, 1]);
     assert_eq!(ds.songs[0].valence_arousal, Some((-0.5, 0.9)));
-    assert!(ds.issues[0].message.contains("on an axis"), "{:?}", ds.issues);
+    assert!(
+        ds.issues[0].message.contains("on an axis"),
+        "{:?}",
+        ds.issues
+    );
 }
 
 #[test]
@@ -223,8 +305,14 @@ fn split_command_writes_a_reproducible_manifest() {
     let out = tmp.path().join("split.json");
     let args = |seed: &str| {
         vec![
-            "data".to_string(), "split".into(), dir.display().to_string(), "--balance".into(),
-            "--seed".into(), seed.into(), "--out".into(), out.display().to_string(),
+            "data".to_string(),
+            "split".into(),
+            dir.display().to_string(),
+            "--balance".into(),
+            "--seed".into(),
+            seed.into(),
+            "--out".into(),
+            out.display().to_string(),
         ]
     };
     let run = |seed: &str| {

@@ -44,8 +44,14 @@ fn compressed_formats_decode_to_the_right_signal() {
         let mid = &mono[mono.len() / 4..mono.len() * 3 / 4];
         let a440 = amplitude_at(mid, 440.0, 16_000);
         let a1k = amplitude_at(mid, 1000.0, 16_000);
-        assert!((a440 / 0.25 - 1.0).abs() < tol, "{name}: mono 440 Hz at {a440}");
-        assert!((a1k / 0.125 - 1.0).abs() < tol, "{name}: mono 1 kHz at {a1k}");
+        assert!(
+            (a440 / 0.25 - 1.0).abs() < tol,
+            "{name}: mono 440 Hz at {a440}"
+        );
+        assert!(
+            (a1k / 0.125 - 1.0).abs() < tol,
+            "{name}: mono 1 kHz at {a1k}"
+        );
     }
 }
 
@@ -66,7 +72,9 @@ fn write_wav(path: &Path, bits: u16, float: bool, values: &[f32]) {
             (true, _) => w.write_sample(v).unwrap(),
             (false, 16) => w.write_sample((v * 32767.0).round() as i16).unwrap(),
             (false, 24) => w.write_sample((v * 8_388_607.0).round() as i32).unwrap(),
-            (false, _) => w.write_sample((v as f64 * 2_147_483_647.0).round() as i32).unwrap(),
+            (false, _) => w
+                .write_sample((v as f64 * 2_147_483_647.0).round() as i32)
+                .unwrap(),
         }
     }
     w.finalize().unwrap();
@@ -75,8 +83,15 @@ fn write_wav(path: &Path, bits: u16, float: bool, values: &[f32]) {
 #[test]
 fn wav_of_every_sample_format_decodes_exactly() {
     let tmp = tempfile::tempdir().unwrap();
-    let values: Vec<f32> = (0..4000).map(|i| ((i * 37 % 200) as f32 - 100.0) / 125.0).collect();
-    for (bits, float, tolerance) in [(16, false, 2.0 / 32767.0), (24, false, 1e-6), (32, false, 1e-6), (32, true, 0.0)] {
+    let values: Vec<f32> = (0..4000)
+        .map(|i| ((i * 37 % 200) as f32 - 100.0) / 125.0)
+        .collect();
+    for (bits, float, tolerance) in [
+        (16, false, 2.0 / 32767.0),
+        (24, false, 1e-6),
+        (32, false, 1e-6),
+        (32, true, 0.0),
+    ] {
         let path = tmp.path().join(format!("x{bits}{float}.wav"));
         write_wav(&path, bits, float, &values);
         let pcm = decode_file(&path).unwrap();
@@ -88,7 +103,10 @@ fn wav_of_every_sample_format_decodes_exactly() {
             .zip(&values)
             .map(|(a, b)| (a - b).abs())
             .fold(0f32, f32::max);
-        assert!(worst <= tolerance, "{bits}-bit float={float}: error {worst}");
+        assert!(
+            worst <= tolerance,
+            "{bits}-bit float={float}: error {worst}"
+        );
     }
 }
 
@@ -97,9 +115,23 @@ fn broken_files_are_clear_errors_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let cases: [(&str, Vec<u8>, &str); 4] = [
         ("empty.mp3", Vec::new(), "empty file"),
-        ("notes.wav", b"just some text, not a RIFF file at all".to_vec(), "not a supported audio file"),
-        ("noise.mp3", (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect(), ""),
-        ("cut.flac", std::fs::read(fixture("tones.flac")).unwrap()[..60].to_vec(), ""),
+        (
+            "notes.wav",
+            b"just some text, not a RIFF file at all".to_vec(),
+            "not a supported audio file",
+        ),
+        (
+            "noise.mp3",
+            (0..20_000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+            "",
+        ),
+        (
+            "cut.flac",
+            std::fs::read(fixture("tones.flac")).unwrap()[..60].to_vec(),
+            "",
+        ),
     ];
     for (name, bytes, reason) in cases {
         let path = tmp.path().join(name);
@@ -121,7 +153,10 @@ fn truncated_mp3_keeps_what_was_decoded() {
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     let pcm = decode_file(&path).unwrap();
     let seconds = pcm.frames() as f64 / pcm.sample_rate as f64;
-    assert!((1.0..1.5).contains(&seconds), "{seconds} s from half a file");
+    assert!(
+        (1.0..1.5).contains(&seconds),
+        "{seconds} s from half a file"
+    );
 }
 
 #[test]

@@ -75,7 +75,11 @@ pub fn decode(files: &[PathBuf], repeat: usize) -> Result<String> {
 /// SincNet speed on the CPU (flex): training chunks/s (forward, backward and RMSprop step on
 /// random windows of `batch` chunks) and inference windows/s (forward in inference mode, in
 /// batches of [`crate::sincnet::INFERENCE_BATCH`]). One warm-up step each, then `steps` timed.
-pub fn sincnet(config: &model_format::sincnet::SincNetConfig, batch: usize, steps: usize) -> Result<String> {
+pub fn sincnet(
+    config: &model_format::sincnet::SincNetConfig,
+    batch: usize,
+    steps: usize,
+) -> Result<String> {
     use crate::sincnet::checkpoint::optimizer;
     use burn::optim::GradientsParams;
     use burn::prelude::*;
@@ -85,15 +89,24 @@ pub fn sincnet(config: &model_format::sincnet::SincNetConfig, batch: usize, step
     let mut model = config.init(&device);
     let mut optim = optimizer(0.95, 1e-8);
     let noise = |n: usize, k: usize| -> Vec<f32> {
-        (0..n * wlen).map(|i| (((i + k) * 2_654_435_761) % 2000) as f32 / 1000.0 - 1.0).collect()
+        (0..n * wlen)
+            .map(|i| (((i + k) * 2_654_435_761) % 2000) as f32 / 1000.0 - 1.0)
+            .collect()
     };
     let mut train_step = |k: usize| {
         let x = Tensor::<2>::from_data(TensorData::new(noise(batch, k), [batch, wlen]), &device);
         let y = Tensor::<1, Int>::from_data(
-            TensorData::new((0..batch as i64).map(|i| i % 4).collect::<Vec<_>>(), [batch]),
+            TensorData::new(
+                (0..batch as i64).map(|i| i % 4).collect::<Vec<_>>(),
+                [batch],
+            ),
             &device,
         );
-        let loss = model.forward(x).gather(1, y.reshape([batch, 1])).mean().neg();
+        let loss = model
+            .forward(x)
+            .gather(1, y.reshape([batch, 1]))
+            .mean()
+            .neg();
         let _ = loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(0.004, model.clone(), grads);
@@ -109,7 +122,11 @@ pub fn sincnet(config: &model_format::sincnet::SincNetConfig, batch: usize, step
     let n = crate::sincnet::INFERENCE_BATCH;
     let run = |k: usize| {
         let x = Tensor::<2>::from_data(TensorData::new(noise(n, k), [n, wlen]), &Device::flex());
-        let _: Vec<f32> = inference.forward(x).into_data().try_into_vec_as().expect("floats");
+        let _: Vec<f32> = inference
+            .forward(x)
+            .into_data()
+            .try_into_vec_as()
+            .expect("floats");
     };
     run(0);
     let t = Instant::now();

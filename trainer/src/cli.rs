@@ -3,15 +3,15 @@
 use crate::audio::DecodeCache;
 use crate::dataset::split::{Split, balance};
 use crate::dataset::{Dataset, Layout};
-use crate::synth::{SynthOptions, write_dataset};
 use crate::models::{DataSpec, ModelSource};
 use crate::sincnet::train::TrainConfig;
+use crate::synth::{SynthOptions, write_dataset};
 use crate::{bench, inspect, models, progress};
-use model_format::bundle::WeightsDType;
-use model_format::sincnet::SincNetConfig;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use model_format::FrontEnd;
+use model_format::bundle::WeightsDType;
+use model_format::sincnet::SincNetConfig;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -389,9 +389,21 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 bail!("{} holds no run to resume", args.run.display());
             }
             let cache = args.data.cache.cache();
-            models::train_command(&args.data.spec(), &args.config(), &args.run, args.resume, &cache, w)?;
+            models::train_command(
+                &args.data.spec(),
+                &args.config(),
+                &args.run,
+                args.resume,
+                &cache,
+                w,
+            )?;
         }
-        Command::Eval { model, data, all, json } => {
+        Command::Eval {
+            model,
+            data,
+            all,
+            json,
+        } => {
             let source = match (model.run, model.model) {
                 (Some(r), _) => ModelSource::Run(r),
                 (None, Some(m)) => ModelSource::Bundle(m),
@@ -405,22 +417,53 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             }
         }
         Command::Export { run, out, f16 } => {
-            let dtype = if f16 { WeightsDType::F16 } else { WeightsDType::F32 };
+            let dtype = if f16 {
+                WeightsDType::F16
+            } else {
+                WeightsDType::F32
+            };
             let b = models::export_command(&run, &out, dtype)?;
             let size = std::fs::metadata(&out)?.len();
-            writeln!(w, "wrote {} ({}, {size} bytes)", out.display(), b.model.name())?;
+            writeln!(
+                w,
+                "wrote {} ({}, {size} bytes)",
+                out.display(),
+                b.model.name()
+            )?;
         }
-        Command::Predict { path, model, json, cache } => {
+        Command::Predict {
+            path,
+            model,
+            json,
+            cache,
+        } => {
             let preds = models::predict_command(&path, &model, &cache.cache())?;
             write!(w, "{}", models::render_predictions(&preds, json)?)?;
         }
-        Command::ImportPytorch { weights, out, window_ms, fc, shift_ms } => {
-            let config = SincNetConfig { fc, ..SincNetConfig::paper(window_ms) };
+        Command::ImportPytorch {
+            weights,
+            out,
+            window_ms,
+            fc,
+            shift_ms,
+        } => {
+            let config = SincNetConfig {
+                fc,
+                ..SincNetConfig::paper(window_ms)
+            };
             let b = models::import_command(&weights, config, shift_ms, &out)?;
             writeln!(w, "wrote {} ({})", out.display(), b.model.name())?;
         }
-        Command::Bench(BenchCommand::Sincnet { window_ms, fc, batch_size, steps }) => {
-            let config = SincNetConfig { fc, ..SincNetConfig::paper(window_ms) };
+        Command::Bench(BenchCommand::Sincnet {
+            window_ms,
+            fc,
+            batch_size,
+            steps,
+        }) => {
+            let config = SincNetConfig {
+                fc,
+                ..SincNetConfig::paper(window_ms)
+            };
             write!(w, "{}", bench::sincnet(&config, batch_size, steps)?)?;
         }
         Command::Bench(BenchCommand::Decode { files, repeat }) => {

@@ -179,8 +179,11 @@ fn zero_crossings(x: &[f32]) -> f64 {
     n as f64 / x.len().max(1) as f64
 }
 
+/// A named per-song statistic.
+type Statistic = (&'static str, fn(&SongFacts) -> f64);
+
 fn confounds(songs: &[SongFacts]) -> Vec<Confound> {
-    let stats: [(&'static str, fn(&SongFacts) -> f64); 3] = [
+    let stats: [Statistic; 3] = [
         ("rms_dbfs", |s| s.rms_dbfs),
         ("zero_crossings", |s| s.zero_crossings),
         ("seconds", |s| s.seconds),

@@ -34,9 +34,9 @@ impl Confusion {
         let total = self.total();
         let (mut p, mut r, mut f) = (0.0, 0.0, 0.0);
         let mut correct = 0;
-        for c in 0..4 {
-            let tp = m[c][c] as f64;
-            let support = m[c].iter().sum::<u64>() as f64;
+        for (c, row) in m.iter().enumerate() {
+            let tp = row[c] as f64;
+            let support = row.iter().sum::<u64>() as f64;
             let predicted = (0..4).map(|t| m[t][c]).sum::<u64>() as f64;
             let precision = if predicted > 0.0 { tp / predicted } else { 0.0 };
             let recall = if support > 0.0 { tp / support } else { 0.0 };
@@ -48,7 +48,7 @@ impl Confusion {
             p += precision * support;
             r += recall * support;
             f += f1 * support;
-            correct += m[c][c];
+            correct += row[c];
         }
         let n = total.max(1) as f64;
         Scores {
@@ -65,7 +65,15 @@ impl Confusion {
         let mut s = String::from("true\\pred     Q1     Q2     Q3     Q4\n");
         for q in Quadrant::ALL {
             let row = &self.0[q.index()];
-            let _ = writeln!(s, "{:<9} {:>6} {:>6} {:>6} {:>6}", q.name(), row[0], row[1], row[2], row[3]);
+            let _ = writeln!(
+                s,
+                "{:<9} {:>6} {:>6} {:>6} {:>6}",
+                q.name(),
+                row[0],
+                row[1],
+                row[2],
+                row[3]
+            );
         }
         s
     }
@@ -93,13 +101,61 @@ mod tests {
     fn published_matrices_give_published_scores() {
         let cases: [([[u64; 4]; 4], &str); 6] = [
             // MLP IS13 within-dataset.
-            ([[111, 37, 7, 29], [29, 153, 1, 9], [28, 5, 71, 80], [16, 6, 19, 119]], "65/63/62/63"),
-            ([[18, 1, 28, 5], [13, 3, 46, 10], [11, 10, 61, 10], [25, 6, 38, 3]], "23/30/23/30"),
-            ([[54, 1, 16, 1], [8, 73, 11, 12], [9, 1, 45, 17], [4, 0, 14, 54]], "74/71/71/71"),
+            (
+                [
+                    [111, 37, 7, 29],
+                    [29, 153, 1, 9],
+                    [28, 5, 71, 80],
+                    [16, 6, 19, 119],
+                ],
+                "65/63/62/63",
+            ),
+            (
+                [
+                    [18, 1, 28, 5],
+                    [13, 3, 46, 10],
+                    [11, 10, 61, 10],
+                    [25, 6, 38, 3],
+                ],
+                "23/30/23/30",
+            ),
+            (
+                [
+                    [54, 1, 16, 1],
+                    [8, 73, 11, 12],
+                    [9, 1, 45, 17],
+                    [4, 0, 14, 54],
+                ],
+                "74/71/71/71",
+            ),
             // SincNet 200 ms within-dataset.
-            ([[113, 23, 4, 44], [28, 154, 1, 9], [24, 8, 12, 140], [14, 8, 7, 131]], "59/57/52/57"),
-            ([[25, 27, 0, 0], [20, 52, 0, 0], [29, 63, 0, 0], [36, 36, 0, 0]], "11/27/16/27"),
-            ([[68, 1, 3, 0], [9, 89, 5, 1], [28, 11, 33, 0], [13, 28, 20, 11]], "68/63/58/63"),
+            (
+                [
+                    [113, 23, 4, 44],
+                    [28, 154, 1, 9],
+                    [24, 8, 12, 140],
+                    [14, 8, 7, 131],
+                ],
+                "59/57/52/57",
+            ),
+            (
+                [
+                    [25, 27, 0, 0],
+                    [20, 52, 0, 0],
+                    [29, 63, 0, 0],
+                    [36, 36, 0, 0],
+                ],
+                "11/27/16/27",
+            ),
+            (
+                [
+                    [68, 1, 3, 0],
+                    [9, 89, 5, 1],
+                    [28, 11, 33, 0],
+                    [13, 28, 20, 11],
+                ],
+                "68/63/58/63",
+            ),
         ];
         for (m, want) in cases {
             assert_eq!(Confusion(m).scores().percent(), want, "{m:?}");
@@ -113,7 +169,10 @@ mod tests {
             c.add(q, q);
         }
         let s = c.scores();
-        assert_eq!((s.precision, s.recall, s.f1, s.accuracy, s.support), (1.0, 1.0, 1.0, 1.0, 4));
+        assert_eq!(
+            (s.precision, s.recall, s.f1, s.accuracy, s.support),
+            (1.0, 1.0, 1.0, 1.0, 4)
+        );
         assert_eq!(Confusion::default().scores().accuracy, 0.0);
     }
 }

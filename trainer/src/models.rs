@@ -39,14 +39,26 @@ pub fn split_songs(spec: &DataSpec, run: &Path) -> Result<(Dataset, Vec<Song>, V
         (Some(path), _) => Split::load(path)?,
         (None, true) => Split::load(&saved)?,
         (None, false) => {
-            let songs = if spec.balance { balance(&ds.songs, spec.split_seed) } else { ds.songs.clone() };
+            let songs = if spec.balance {
+                balance(&ds.songs, spec.split_seed)
+            } else {
+                ds.songs.clone()
+            };
             let name = format!("{} {}", ds.layout.name(), ds.root.display());
-            Split::stratified(&name, &songs, spec.test_fraction, spec.split_seed, spec.balance)
+            Split::stratified(
+                &name,
+                &songs,
+                spec.test_fraction,
+                spec.split_seed,
+                spec.balance,
+            )
         }
     };
     std::fs::create_dir_all(run)?;
     split.save(&saved)?;
-    let (train, test) = split.resolve(&ds.songs).map_err(|e| anyhow::anyhow!("{}: {e}", saved.display()))?;
+    let (train, test) = split
+        .resolve(&ds.songs)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", saved.display()))?;
     Ok((ds, train, test, split))
 }
 
@@ -173,7 +185,9 @@ pub fn eval_command(
         let run = match (source, &spec.split) {
             (ModelSource::Run(r), None) => r.clone(),
             (_, Some(_)) => std::env::temp_dir(),
-            (ModelSource::Bundle(_), None) => bail!("evaluating a bundle needs --split FILE or --all"),
+            (ModelSource::Bundle(_), None) => {
+                bail!("evaluating a bundle needs --split FILE or --all")
+            }
         };
         split_songs(spec, &run)?.2
     };
@@ -227,16 +241,23 @@ pub fn export_command(run: &Path, out_path: &Path, dtype: WeightsDType) -> Resul
 
 fn write_bundle(bundle: &Bundle, out_path: &Path) -> Result<()> {
     let tmp = out_path.with_extension("part");
-    std::fs::write(&tmp, bundle.to_bytes()).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, bundle.to_bytes())
+        .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, out_path)?;
     Ok(())
 }
 
 /// `trainer import-pytorch`: upstream SincNet weights (safetensors) as a bundle.
-pub fn import_command(weights: &Path, config: SincNetConfig, shift_ms: u32, out_path: &Path) -> Result<Bundle> {
+pub fn import_command(
+    weights: &Path,
+    config: SincNetConfig,
+    shift_ms: u32,
+    out_path: &Path,
+) -> Result<Bundle> {
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
     let mut model = config.init(&Device::flex());
-    load_pytorch(&mut model, &config, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", weights.display()))?;
+    load_pytorch(&mut model, &config, bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", weights.display()))?;
     let bundle = Bundle {
         window_ms: config.window_ms,
         model: ModelKind::SincNet(config),
@@ -262,7 +283,11 @@ pub struct FilePrediction {
 }
 
 /// `trainer predict`: a file, or every audio file under a folder.
-pub fn predict_command(path: &Path, bundle: &Path, cache: &DecodeCache) -> Result<Vec<FilePrediction>> {
+pub fn predict_command(
+    path: &Path,
+    bundle: &Path,
+    cache: &DecodeCache,
+) -> Result<Vec<FilePrediction>> {
     let loaded = ModelSource::Bundle(bundle.to_path_buf()).load()?;
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v = Vec::new();

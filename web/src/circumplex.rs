@@ -10,7 +10,10 @@ pub const SIZE: f64 = 400.0;
 pub fn to_svg(valence: f64, arousal: f64) -> (f64, f64) {
     let half = SIZE / 2.0;
     let r = half * 0.9;
-    (half + valence.clamp(-1.0, 1.0) * r, half - arousal.clamp(-1.0, 1.0) * r)
+    (
+        half + valence.clamp(-1.0, 1.0) * r,
+        half - arousal.clamp(-1.0, 1.0) * r,
+    )
 }
 
 /// Where a quadrant's label goes: the centre of its quarter of the circle.
@@ -57,7 +60,10 @@ mod tests {
         let (x0, y0) = to_svg(0.0, 0.0);
         assert_eq!((x0, y0), (SIZE / 2.0, SIZE / 2.0));
         let (x, y) = to_svg(1.0, 1.0);
-        assert!(x > x0 && y < y0, "positive valence is right, high arousal is up");
+        assert!(
+            x > x0 && y < y0,
+            "positive valence is right, high arousal is up"
+        );
         assert_eq!(to_svg(5.0, -5.0), to_svg(1.0, -1.0));
     }
 

@@ -66,8 +66,11 @@ impl SincNetConfig {
 
     /// Checks that the shapes are consistent and the window long enough.
     pub fn validate(&self) -> Result<(), String> {
-        if self.sinc_len % 2 == 0 || self.sinc_len < 3 {
-            return Err(format!("sinc_len {} must be odd and at least 3", self.sinc_len));
+        if self.sinc_len.is_multiple_of(2) || self.sinc_len < 3 {
+            return Err(format!(
+                "sinc_len {} must be odd and at least 3",
+                self.sinc_len
+            ));
         }
         if self.conv_filters.len() != self.conv_lens.len()
             || self.pool_lens.len() != self.conv_filters.len() + 1
@@ -83,7 +86,10 @@ impl SincNetConfig {
             len = (len - k as i64 + 1) / self.pool_lens[i + 1].max(1) as i64;
         }
         if len < 1 {
-            return Err(format!("a {} ms window is too short for these layers", self.window_ms));
+            return Err(format!(
+                "a {} ms window is too short for these layers",
+                self.window_ms
+            ));
         }
         Ok(())
     }

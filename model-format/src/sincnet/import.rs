@@ -19,8 +19,8 @@ pub fn load_pytorch(
         .with_key_remapping(r"^CNN\.conv\.0\.band_hz_$", "cnn.sinc.band_hz");
     for i in 1..=config.conv_filters.len() {
         store = store.with_key_remapping(
-            &format!(r"^CNN\.conv\.{i}\.(weight|bias)$"),
-            &format!("cnn.conv.{}.$1", i - 1),
+            format!(r"^CNN\.conv\.{i}\.(weight|bias)$"),
+            format!("cnn.conv.{}.$1", i - 1),
         );
     }
     let mut store = store

@@ -193,7 +193,9 @@ impl Dnn {
 impl SincNet {
     /// `x`: `[B, L]` windows → `[B, classes]` log-probabilities.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let h = self.dnn.forward_inner(self.cnn.forward_inner(x, None), None);
+        let h = self
+            .dnn
+            .forward_inner(self.cnn.forward_inner(x, None), None);
         log_softmax(self.head.forward(h), 1)
     }
 

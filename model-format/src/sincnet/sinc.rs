@@ -58,8 +58,14 @@ impl SincConv {
             })
             .collect();
         SincConv {
-            low_hz: Param::from_tensor(Tensor::from_data(TensorData::new(low, [channels, 1]), device)),
-            band_hz: Param::from_tensor(Tensor::from_data(TensorData::new(band, [channels, 1]), device)),
+            low_hz: Param::from_tensor(Tensor::from_data(
+                TensorData::new(low, [channels, 1]),
+                device,
+            )),
+            band_hz: Param::from_tensor(Tensor::from_data(
+                TensorData::new(band, [channels, 1]),
+                device,
+            )),
             n: Tensor::from_data(TensorData::new(n, [1, half]), device),
             window: Tensor::from_data(TensorData::new(window, [1, half]), device),
             sample_rate: fs,
@@ -88,6 +94,11 @@ impl SincConv {
 
     /// `[B, 1, L]` → `[B, C, L − K + 1]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        conv1d(x, self.filters().unsqueeze_dim(1), None, ConvOptions::new([1], [0], [1], 1))
+        conv1d(
+            x,
+            self.filters().unsqueeze_dim(1),
+            None,
+            ConvOptions::new([1], [0], [1], 1),
+        )
     }
 }

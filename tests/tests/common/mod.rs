@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 /// A committed audio fixture.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Runs the `trainer` command line in-process and returns what it printed.

@@ -58,7 +58,11 @@ pub fn save(run: &Path, model: &SincNet, optim: &ModuleOptimizer, state: &State)
     }
     fs::create_dir_all(&tmp)?;
     // `valid()` settles the batch-norm running statistics before they are read.
-    let record = model.valid().into_record().into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let record = model
+        .valid()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     fs::write(tmp.join("model.bpk"), &*record)?;
     let optim = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
     fs::write(tmp.join("optim.bpk"), &*optim)?;
@@ -92,7 +96,9 @@ pub fn load(
     let Some(d) = found else {
         return Ok(None);
     };
-    let read = |name: &str| fs::read(d.join(name)).with_context(|| format!("reading {}", d.join(name).display()));
+    let read = |name: &str| {
+        fs::read(d.join(name)).with_context(|| format!("reading {}", d.join(name).display()))
+    };
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read("model.bpk")?))
         .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("model.bpk").display()))?;
     let model = config

@@ -18,7 +18,11 @@ pub struct SongSegments {
 
 /// Decodes (through the cache) and segments `songs` in parallel. Songs that cannot be read
 /// are returned as issues; the others keep their order.
-pub fn load(songs: &[Song], cache: &DecodeCache, progress: &ProgressBar) -> (Vec<SongSegments>, Vec<Issue>) {
+pub fn load(
+    songs: &[Song],
+    cache: &DecodeCache,
+    progress: &ProgressBar,
+) -> (Vec<SongSegments>, Vec<Issue>) {
     progress.set_length(songs.len() as u64);
     let results: Vec<Result<SongSegments, Issue>> = songs
         .par_iter()
@@ -26,7 +30,12 @@ pub fn load(songs: &[Song], cache: &DecodeCache, progress: &ProgressBar) -> (Vec
             let r = cache
                 .load(&s.path)
                 .map_err(|e| e.reason)
-                .and_then(|d| cache.front_end().segment(&d.mono).map_err(|e| e.to_string()))
+                .and_then(|d| {
+                    cache
+                        .front_end()
+                        .segment(&d.mono)
+                        .map_err(|e| e.to_string())
+                })
                 .map(|segments| SongSegments {
                     id: s.id.clone(),
                     quadrant: s.quadrant,
@@ -81,7 +90,11 @@ pub fn sample_batch(
             })
             .expect("index within the segments");
         let x = &seg.samples;
-        let start = if x.len() > wlen { rng.random_range(0..=x.len() - wlen) } else { 0 };
+        let start = if x.len() > wlen {
+            rng.random_range(0..=x.len() - wlen)
+        } else {
+            0
+        };
         let gain = rng.random_range(amplitude.0..=amplitude.1);
         let end = (start + wlen).min(x.len());
         samples.extend(x[start..end].iter().map(|v| v * gain));

@@ -16,7 +16,12 @@ pub const INFERENCE_BATCH: usize = 256;
 
 /// Log-posteriors of every window of `plan` (`[windows · 4]`), in batches, on `device`.
 /// `model` must be in inference mode (`valid()`).
-pub fn infer(model: &SincNet, plan: &WindowPlan, segments: &[Segment], device: &Device) -> Vec<f32> {
+pub fn infer(
+    model: &SincNet,
+    plan: &WindowPlan,
+    segments: &[Segment],
+    device: &Device,
+) -> Vec<f32> {
     let mut out = Vec::with_capacity(plan.windows.len() * 4);
     let mut start = 0;
     while start < plan.windows.len() {

@@ -171,7 +171,11 @@ pub fn train(
     Ok((model.valid(), state.history))
 }
 
-fn evaluate_now(model: &SincNet, config: &TrainConfig, test: &[SongSegments]) -> Option<Evaluation> {
+fn evaluate_now(
+    model: &SincNet,
+    config: &TrainConfig,
+    test: &[SongSegments],
+) -> Option<Evaluation> {
     if test.is_empty() {
         return None;
     }

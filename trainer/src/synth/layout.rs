@@ -99,7 +99,7 @@ pub fn write_dataset(
     if opts.songs < 4 {
         bail!("need at least 4 songs, one per quadrant");
     }
-    if !(opts.seconds >= 2.0) {
+    if opts.seconds.is_nan() || opts.seconds < 2.0 {
         bail!("songs must be at least 2 s long");
     }
     let songs = plan(opts)?;
