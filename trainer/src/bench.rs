@@ -146,3 +146,55 @@ pub fn sincnet(
         infer_rate
     ))
 }
+
+/// Bundle size by configuration: the paper's networks and a small one, in f32 and f16
+/// (freshly initialised weights; the size does not depend on their values).
+pub fn bundle_sizes() -> Result<String> {
+    use burn::prelude::*;
+    use model_format::bundle::{Bundle, ModelKind, Provenance, WeightsDType, pack_weights};
+    use model_format::sincnet::SincNetConfig;
+    use model_format::{FrontEnd, Quadrant};
+    let configs = [
+        ("SincNet 200 ms, fc 2048×3", SincNetConfig::paper(200)),
+        ("SincNet 500 ms, fc 2048×3", SincNetConfig::paper(500)),
+        (
+            "SincNet 200 ms, fc 256×3",
+            SincNetConfig {
+                fc: vec![256; 3],
+                ..SincNetConfig::paper(200)
+            },
+        ),
+    ];
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<28} {:>12} {:>12} {:>12}",
+        "model", "parameters", "f32 bytes", "f16 bytes"
+    );
+    for (name, config) in configs {
+        let model = config.init(&Device::flex());
+        let mut sizes = Vec::new();
+        for dtype in [WeightsDType::F32, WeightsDType::F16] {
+            let bundle = Bundle {
+                model: ModelKind::SincNet(config.clone()),
+                labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+                front_end: FrontEnd::default(),
+                window_ms: config.window_ms,
+                shift_ms: 10,
+                provenance: Provenance::default(),
+                weights_dtype: dtype,
+                weights: pack_weights(&model, dtype).map_err(anyhow::Error::msg)?,
+            };
+            sizes.push(bundle.to_bytes().len());
+        }
+        let _ = writeln!(
+            s,
+            "{:<28} {:>12} {:>12} {:>12}",
+            name,
+            model.num_params(),
+            sizes[0],
+            sizes[1]
+        );
+    }
+    Ok(s)
+}

@@ -238,6 +238,8 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// Model bundle sizes by configuration and weight precision.
+    Bundle,
     /// SincNet training chunks/s and inference windows/s on the CPU.
     Sincnet {
         #[arg(long, default_value_t = 200)]
@@ -466,6 +468,7 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             };
             write!(w, "{}", bench::sincnet(&config, batch_size, steps)?)?;
         }
+        Command::Bench(BenchCommand::Bundle) => write!(w, "{}", bench::bundle_sizes()?)?,
         Command::Bench(BenchCommand::Decode { files, repeat }) => {
             if files.is_empty() {
                 bail!("name at least one audio file");

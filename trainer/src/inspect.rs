@@ -2,10 +2,9 @@
 //! file with its reason, and a check for global statistics that give the labels away.
 
 use crate::audio::DecodeCache;
-use crate::dataset::{Dataset, Issue};
+use crate::dataset::{Dataset, Issue, prepare_songs};
 use indicatif::ProgressBar;
 use model_format::Quadrant;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -83,44 +82,15 @@ impl Report {
 
 /// Decodes every song of `ds` through `cache` (filling it), in parallel.
 pub fn inspect(ds: &Dataset, cache: &DecodeCache, progress: &ProgressBar) -> Report {
-    progress.set_length(ds.songs.len() as u64);
-    let results: Vec<Result<SongFacts, Issue>> = ds
-        .songs
-        .par_iter()
-        .map(|song| {
-            let r = cache
-                .load(&song.path)
-                .map_err(|e| e.reason)
-                .and_then(|d| {
-                    cache
-                        .front_end()
-                        .segment(&d.mono)
-                        .map_err(|e| e.to_string())?;
-                    Ok(SongFacts {
-                        id: song.id.clone(),
-                        quadrant: song.quadrant,
-                        seconds: d.seconds(),
-                        sample_rate: d.source_rate,
-                        channels: d.source_channels,
-                        rms_dbfs: rms_dbfs(&d.mono),
-                        zero_crossings: zero_crossings(&d.mono) * d.rate as f64,
-                    })
-                })
-                .map_err(|message| Issue::skipped(song.path.clone(), message));
-            progress.inc(1);
-            r
-        })
-        .collect();
-    progress.finish_and_clear();
-
-    let mut songs = Vec::new();
-    let mut unreadable = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => songs.push(f),
-            Err(i) => unreadable.push(i),
-        }
-    }
+    let (songs, unreadable) = prepare_songs(&ds.songs, cache, progress, |song, d, _| SongFacts {
+        id: song.id.clone(),
+        quadrant: song.quadrant,
+        seconds: d.seconds(),
+        sample_rate: d.source_rate,
+        channels: d.source_channels,
+        rms_dbfs: rms_dbfs(&d.mono),
+        zero_crossings: zero_crossings(&d.mono) * d.rate as f64,
+    });
     let mut sample_rates = BTreeMap::new();
     let mut channels = BTreeMap::new();
     for s in &songs {

@@ -309,14 +309,14 @@ pub fn predict_command(
     };
     let pb = progress::bar(files.len() as u64, "predicting");
     let device = Device::flex();
+    let cache = cache.with_front_end(loaded.front_end);
     let out = files
         .into_iter()
         .map(|f| {
             let result = cache
-                .load(&f)
+                .load_segments(&f)
                 .map_err(|e| e.reason)
-                .and_then(|d| loaded.front_end.segment(&d.mono).map_err(|e| e.to_string()))
-                .map(|segments| {
+                .map(|(_, segments)| {
                     let plan = WindowPlan::new(&segments, loaded.wlen, loaded.shift);
                     let lp = infer(&loaded.model, &plan, &segments, &device);
                     aggregate(&plan, &segments, &lp, loaded.sample_rate)

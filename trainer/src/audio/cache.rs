@@ -7,7 +7,7 @@
 //! runs and is safe to delete at any time.
 
 use super::decode::{AudioError, decode_bytes};
-use model_format::FrontEnd;
+use model_format::{FrontEnd, Segment};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,6 +144,22 @@ impl DecodeCache {
             let _ = write_entry(entry, &decoded);
         }
         Ok(decoded)
+    }
+
+    /// [`DecodeCache::load`], then the front-end's segmentation (which rejects silent and
+    /// too short songs).
+    pub fn load_segments(&self, path: &Path) -> Result<(Decoded, Vec<Segment>), AudioError> {
+        let d = self.load(path)?;
+        let segments = self
+            .front_end
+            .segment(&d.mono)
+            .map_err(|e| AudioError::front_end(path, e))?;
+        Ok((d, segments))
+    }
+
+    /// The same cache folder for another front-end (another model rate keys other entries).
+    pub fn with_front_end(&self, front_end: FrontEnd) -> DecodeCache {
+        Self::with_dir(self.dir.clone(), front_end)
     }
 
     fn entry_path(&self, dir: &Path, bytes: &[u8]) -> PathBuf {

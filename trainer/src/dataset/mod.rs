@@ -15,8 +15,11 @@ pub mod split;
 mod table;
 pub mod tr_music;
 
-use crate::audio::is_audio_path;
+use crate::audio::{DecodeCache, Decoded, is_audio_path};
+use indicatif::ProgressBar;
 use model_format::Quadrant;
+use model_format::Segment;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -293,4 +296,36 @@ fn stem(p: &Path) -> String {
     p.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Decodes and segments `songs` in parallel through `cache`, turning each readable one into a
+/// `T` with `f`; the others come back as skipped issues with their reason. Order is kept.
+pub fn prepare_songs<T: Send>(
+    songs: &[Song],
+    cache: &DecodeCache,
+    progress: &ProgressBar,
+    f: impl Fn(&Song, Decoded, Vec<Segment>) -> T + Sync,
+) -> (Vec<T>, Vec<Issue>) {
+    progress.set_length(songs.len() as u64);
+    let results: Vec<Result<T, Issue>> = songs
+        .par_iter()
+        .map(|song| {
+            let r = cache
+                .load_segments(&song.path)
+                .map(|(d, segments)| f(song, d, segments))
+                .map_err(|e| Issue::skipped(song.path.clone(), e.reason));
+            progress.inc(1);
+            r
+        })
+        .collect();
+    progress.finish_and_clear();
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for r in results {
+        match r {
+            Ok(t) => ok.push(t),
+            Err(i) => bad.push(i),
+        }
+    }
+    (ok, bad)
 }

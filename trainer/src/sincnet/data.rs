@@ -1,12 +1,11 @@
 //! Songs as segments in memory, and the protocol's random training batches.
 
 use crate::audio::DecodeCache;
-use crate::dataset::{Issue, Song};
+use crate::dataset::{Issue, Song, prepare_songs};
 use indicatif::ProgressBar;
 use model_format::{Quadrant, Segment};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 /// A song ready for the model.
 #[derive(Clone, Debug)]
@@ -23,39 +22,11 @@ pub fn load(
     cache: &DecodeCache,
     progress: &ProgressBar,
 ) -> (Vec<SongSegments>, Vec<Issue>) {
-    progress.set_length(songs.len() as u64);
-    let results: Vec<Result<SongSegments, Issue>> = songs
-        .par_iter()
-        .map(|s| {
-            let r = cache
-                .load(&s.path)
-                .map_err(|e| e.reason)
-                .and_then(|d| {
-                    cache
-                        .front_end()
-                        .segment(&d.mono)
-                        .map_err(|e| e.to_string())
-                })
-                .map(|segments| SongSegments {
-                    id: s.id.clone(),
-                    quadrant: s.quadrant,
-                    segments,
-                })
-                .map_err(|m| Issue::skipped(s.path.clone(), m));
-            progress.inc(1);
-            r
-        })
-        .collect();
-    progress.finish_and_clear();
-    let mut ok = Vec::new();
-    let mut bad = Vec::new();
-    for r in results {
-        match r {
-            Ok(s) => ok.push(s),
-            Err(i) => bad.push(i),
-        }
-    }
-    (ok, bad)
+    prepare_songs(songs, cache, progress, |s, _, segments| SongSegments {
+        id: s.id.clone(),
+        quadrant: s.quadrant,
+        segments,
+    })
 }
 
 /// A training batch: `[batch · wlen]` samples and `[batch]` class indices.
