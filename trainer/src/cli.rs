@@ -1,7 +1,7 @@
 //! The `trainer` command line: argument parsing and the commands.
 
 use crate::audio::DecodeCache;
-use crate::dataset::split::{Split, balance};
+use crate::dataset::split::Split;
 use crate::dataset::{Dataset, Layout};
 use crate::models::{DataSpec, ModelSource};
 use crate::sincnet::train::TrainConfig;
@@ -368,13 +368,7 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             for i in &ds.issues {
                 eprintln!("warning: {i}");
             }
-            let songs = if do_balance {
-                balance(&ds.songs, seed)
-            } else {
-                ds.songs.clone()
-            };
-            let name = format!("{} {}", ds.layout.name(), ds.root.display());
-            let split = Split::stratified(&name, &songs, test_fraction, seed, do_balance);
+            let split = Split::of_dataset(&ds, test_fraction, seed, do_balance);
             split
                 .save(&out)
                 .with_context(|| format!("writing {}", out.display()))?;

@@ -1,7 +1,7 @@
 //! The model commands behind the CLI: train, evaluate, export, predict, import.
 
 use crate::audio::DecodeCache;
-use crate::dataset::split::{Split, balance};
+use crate::dataset::split::Split;
 use crate::dataset::{Dataset, Layout, Song};
 use crate::progress;
 use crate::sincnet::data::{self, SongSegments};
@@ -38,21 +38,7 @@ pub fn split_songs(spec: &DataSpec, run: &Path) -> Result<(Dataset, Vec<Song>, V
     let split = match (&spec.split, saved.is_file()) {
         (Some(path), _) => Split::load(path)?,
         (None, true) => Split::load(&saved)?,
-        (None, false) => {
-            let songs = if spec.balance {
-                balance(&ds.songs, spec.split_seed)
-            } else {
-                ds.songs.clone()
-            };
-            let name = format!("{} {}", ds.layout.name(), ds.root.display());
-            Split::stratified(
-                &name,
-                &songs,
-                spec.test_fraction,
-                spec.split_seed,
-                spec.balance,
-            )
-        }
+        (None, false) => Split::of_dataset(&ds, spec.test_fraction, spec.split_seed, spec.balance),
     };
     std::fs::create_dir_all(run)?;
     split.save(&saved)?;

@@ -103,6 +103,17 @@ impl Split {
         }
     }
 
+    /// A new split of a whole dataset, optionally balanced first (see [`balance`]).
+    pub fn of_dataset(ds: &super::Dataset, test_fraction: f64, seed: u64, balanced: bool) -> Split {
+        let songs = if balanced {
+            balance(&ds.songs, seed)
+        } else {
+            ds.songs.clone()
+        };
+        let name = format!("{} {}", ds.layout.name(), ds.root.display());
+        Split::stratified(&name, &songs, test_fraction, seed, balanced)
+    }
+
     /// Writes the manifest as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(self).expect("a split serialises");
