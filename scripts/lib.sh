@@ -27,11 +27,11 @@ ensure_web_tools() {
   local wb
   wb="$(wasm_bindgen_version)"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb" ]; then
-    log "installing wasm-bindgen-cli $wb (about 10 minutes)"
+    log "installing wasm-bindgen-cli $wb (a few minutes)"
     cargo install wasm-bindgen-cli --version "=$wb" --root "$MER_TOOLS"
   fi
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-    log "installing trunk $TRUNK_VERSION (about 12 minutes)"
+    log "installing trunk $TRUNK_VERSION (several minutes)"
     cargo install trunk --version "$TRUNK_VERSION" --locked --root "$MER_TOOLS"
   fi
   if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
