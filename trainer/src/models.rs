@@ -28,23 +28,29 @@ pub struct DataSpec {
     pub balance: bool,
 }
 
-/// The dataset's train and test songs, and the split used (saved into `run`).
-pub fn split_songs(spec: &DataSpec, run: &Path) -> Result<(Dataset, Vec<Song>, Vec<Song>, Split)> {
+/// The dataset's train and test songs, and the split used: `spec.split`, else the run's
+/// saved split, else a new one. With a run folder, the split is saved there.
+pub fn split_songs(
+    spec: &DataSpec,
+    run: Option<&Path>,
+) -> Result<(Dataset, Vec<Song>, Vec<Song>, Split)> {
     let ds = Dataset::load(&spec.dir, spec.layout)?;
     for i in &ds.issues {
         eprintln!("warning: {i}");
     }
-    let saved = run.join("split.json");
-    let split = match (&spec.split, saved.is_file()) {
+    let saved = run.map(|r| r.join("split.json"));
+    let split = match (&spec.split, saved.as_deref().filter(|p| p.is_file())) {
         (Some(path), _) => Split::load(path)?,
-        (None, true) => Split::load(&saved)?,
-        (None, false) => Split::of_dataset(&ds, spec.test_fraction, spec.split_seed, spec.balance),
+        (None, Some(path)) => Split::load(path)?,
+        (None, None) => Split::of_dataset(&ds, spec.test_fraction, spec.split_seed, spec.balance),
     };
-    std::fs::create_dir_all(run)?;
-    split.save(&saved)?;
+    if let (Some(run), Some(saved)) = (run, &saved) {
+        std::fs::create_dir_all(run)?;
+        split.save(saved)?;
+    }
     let (train, test) = split
         .resolve(&ds.songs)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", saved.display()))?;
+        .map_err(|e| anyhow::anyhow!("split: {e}"))?;
     Ok((ds, train, test, split))
 }
 
@@ -66,7 +72,7 @@ pub fn train_command(
     cache: &DecodeCache,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let (_, train_songs, test_songs, split) = split_songs(spec, run)?;
+    let (_, train_songs, test_songs, split) = split_songs(spec, Some(run))?;
     writeln!(
         out,
         "{} train / {} test songs (split seed {}); run folder {}",
@@ -169,13 +175,13 @@ pub fn eval_command(
         Dataset::load(&spec.dir, spec.layout)?.songs
     } else {
         let run = match (source, &spec.split) {
-            (ModelSource::Run(r), None) => r.clone(),
-            (_, Some(_)) => std::env::temp_dir(),
+            (ModelSource::Run(r), None) => Some(r.as_path()),
+            (_, Some(_)) => None,
             (ModelSource::Bundle(_), None) => {
                 bail!("evaluating a bundle needs --split FILE or --all")
             }
         };
-        split_songs(spec, &run)?.2
+        split_songs(spec, run)?.2
     };
     let set = load_segments(&songs, cache, "loading");
     let pb = progress::bar(set.len() as u64, "evaluating");
