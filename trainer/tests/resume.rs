@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 use model_format::bundle::Bundle;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,25 @@ fn run_ok(args: &[&str]) {
     );
 }
 
+/// A small synthetic TR-MUSIC set under `dir`.
+fn synth_tr(dir: &Path) -> PathBuf {
+    let data = dir.join("tr");
+    let out = data.to_str().unwrap();
+    run_ok(&[
+        "data",
+        "synth",
+        "--layout",
+        "tr",
+        "--songs",
+        "8",
+        "--seconds",
+        "3",
+        "--out",
+        out,
+    ]);
+    data
+}
+
 fn epochs_done(run: &Path) -> usize {
     std::fs::read_to_string(run.join("checkpoint/state.json"))
         .ok()
@@ -35,20 +54,8 @@ fn epochs_done(run: &Path) -> usize {
 #[test]
 fn killed_run_resumes_to_the_same_weights() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("tr");
+    let data = synth_tr(tmp.path());
     let cache = tmp.path().join("cache");
-    run_ok(&[
-        "data",
-        "synth",
-        "--layout",
-        "tr",
-        "--songs",
-        "8",
-        "--seconds",
-        "3",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
     let train = |run: &Path, resume: bool| {
         let mut args = vec![
             "train",
@@ -162,19 +169,7 @@ fn killed_run_resumes_to_the_same_weights() {
 #[test]
 fn resuming_with_other_settings_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("tr");
-    run_ok(&[
-        "data",
-        "synth",
-        "--layout",
-        "tr",
-        "--songs",
-        "8",
-        "--seconds",
-        "3",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    let data = synth_tr(tmp.path());
     let run = tmp.path().join("run");
     let base = [
         "train",
