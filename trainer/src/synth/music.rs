@@ -71,37 +71,28 @@ impl Style {
         let high = q.high_arousal();
         let positive = q.positive_valence();
         let u = |rng: &mut ChaCha8Rng, lo: f64, hi: f64| rng.random_range(lo..hi);
-        let (scale, progression) = if positive {
-            let scales = [MAJOR, MAJOR, LYDIAN, MIXOLYDIAN];
-            let p = MAJOR_PROGRESSIONS[rng.random_range(0..MAJOR_PROGRESSIONS.len())];
-            (scales[rng.random_range(0..scales.len())], p.to_vec())
-        } else {
-            let scales = [MINOR, MINOR, HARMONIC_MINOR, PHRYGIAN];
-            let p = MINOR_PROGRESSIONS[rng.random_range(0..MINOR_PROGRESSIONS.len())];
-            (scales[rng.random_range(0..scales.len())], p.to_vec())
+        // A value from the first range when `on`, else from the second.
+        let either = |rng: &mut ChaCha8Rng, on: bool, a: (f64, f64), b: (f64, f64)| {
+            let (lo, hi) = if on { a } else { b };
+            rng.random_range(lo..hi)
         };
+        let (scales, progressions) = if positive {
+            ([MAJOR, MAJOR, LYDIAN, MIXOLYDIAN], MAJOR_PROGRESSIONS)
+        } else {
+            ([MINOR, MINOR, HARMONIC_MINOR, PHRYGIAN], MINOR_PROGRESSIONS)
+        };
+        let progression = progressions[rng.random_range(0..progressions.len())].to_vec();
+        let scale = scales[rng.random_range(0..scales.len())];
         let densities: &[f64] = if high {
             &[1.0, 2.0, 3.0, 4.0]
         } else {
             &[0.5, 1.0, 1.0, 2.0]
         };
         Style {
-            tempo_bpm: if high {
-                u(rng, 100.0, 176.0)
-            } else {
-                u(rng, 54.0, 112.0)
-            },
+            tempo_bpm: either(rng, high, (100.0, 176.0), (54.0, 112.0)),
             density: densities[rng.random_range(0..densities.len())],
-            attack: if high {
-                u(rng, 0.002, 0.03)
-            } else {
-                u(rng, 0.02, 0.25)
-            },
-            release: if high {
-                u(rng, 0.04, 0.3)
-            } else {
-                u(rng, 0.2, 1.2)
-            },
+            attack: either(rng, high, (0.002, 0.03), (0.02, 0.25)),
+            release: either(rng, high, (0.04, 0.3), (0.2, 1.2)),
             drums: match (high, rng.random_bool(if high { 0.85 } else { 0.3 })) {
                 (_, false) => 0.0,
                 (true, true) => u(rng, 0.4, 1.0),
@@ -116,16 +107,8 @@ impl Style {
             },
             scale,
             progression,
-            dissonance: if positive {
-                u(rng, 0.0, 0.1)
-            } else {
-                u(rng, 0.15, 0.6)
-            },
-            rolloff: if positive {
-                u(rng, 0.6, 1.7)
-            } else {
-                u(rng, 1.1, 2.4)
-            },
+            dissonance: either(rng, positive, (0.0, 0.1), (0.15, 0.6)),
+            rolloff: either(rng, positive, (0.6, 1.7), (1.1, 2.4)),
             odd_only: rng.random_bool(0.3),
             tonic: rng.random_range(50..62),
             noise_db: u(rng, -55.0, -25.0),
