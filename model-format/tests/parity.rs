@@ -60,19 +60,31 @@ fn assert_close<const D: usize>(name: &str, got: Tensor<D>, want: (Vec<f32>, Vec
 }
 
 #[test]
-fn every_stage_matches_pytorch() {
+fn every_stage_matches_pytorch_on_the_cpu() {
+    every_stage_matches_pytorch(&Device::flex());
+}
+
+/// On wgpu: a GPU, or Mesa's lavapipe where there is none (as in CI).
+#[test]
+fn every_stage_matches_pytorch_on_wgpu() {
+    let device = Device::wgpu_options()
+        .init()
+        .expect("a wgpu adapter (without a GPU, install Mesa's lavapipe: mesa-vulkan-drivers)");
+    every_stage_matches_pytorch(&device);
+}
+
+fn every_stage_matches_pytorch(device: &Device) {
     let dir = fixture_dir();
     let weights = std::fs::read(dir.join("weights.safetensors"))
         .unwrap_or_else(|e| panic!("the parity fixture in {}: {e}", dir.display()));
     let acts = Activations(std::fs::read(dir.join("activations.safetensors")).unwrap());
-    let device = Device::flex();
     let config = fixture_config();
-    let mut model = config.init(&device);
+    let mut model = config.init(device);
     load_pytorch(&mut model, &config, weights).unwrap();
     let model = model.valid();
 
     let (input, shape) = acts.get("input");
-    let x = Tensor::<2>::from_data(TensorData::new(input, [shape[0], shape[1]]), &device);
+    let x = Tensor::<2>::from_data(TensorData::new(input, [shape[0], shape[1]]), device);
     let s = model.forward_stages(x);
     assert_close(
         "sinc_filters",

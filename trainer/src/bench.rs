@@ -72,19 +72,21 @@ pub fn decode(files: &[PathBuf], repeat: usize) -> Result<String> {
     Ok(s)
 }
 
-/// SincNet speed on the CPU (flex): training chunks/s (forward, backward and RMSprop step on
+/// SincNet speed on `device`: training chunks/s (forward, backward and RMSprop step on
 /// random windows of `batch` chunks) and inference windows/s (forward in inference mode, in
-/// batches of [`crate::sincnet::INFERENCE_BATCH`]). One warm-up step each, then `steps` timed.
+/// batches of [`crate::sincnet::inference_batch`]). One warm-up step each, then `steps` timed.
 pub fn sincnet(
     config: &model_format::sincnet::SincNetConfig,
     batch: usize,
     steps: usize,
+    backend: crate::device::Backend,
 ) -> Result<String> {
+    let on = &backend.device()?;
     use crate::sincnet::checkpoint::optimizer;
     use burn::optim::GradientsParams;
     use burn::prelude::*;
     let wlen = config.window_samples();
-    let device = Device::flex().autodiff();
+    let device = on.clone().autodiff();
     device.seed(1);
     let mut model = config.init(&device);
     let mut optim = optimizer(0.95, 1e-8);
@@ -118,10 +120,10 @@ pub fn sincnet(
     }
     let train_rate = (steps * batch) as f64 / t.elapsed().as_secs_f64();
 
-    let inference = config.init(&Device::flex()).valid();
-    let n = crate::sincnet::INFERENCE_BATCH;
+    let inference = config.init(on).valid();
+    let n = crate::sincnet::inference_batch(config);
     let run = |k: usize| {
-        let x = Tensor::<2>::from_data(TensorData::new(noise(n, k), [n, wlen]), &Device::flex());
+        let x = Tensor::<2>::from_data(TensorData::new(noise(n, k), [n, wlen]), on);
         let _: Vec<f32> = inference
             .forward(x)
             .into_data()
@@ -136,10 +138,9 @@ pub fn sincnet(
     let infer_rate = (steps * n) as f64 / t.elapsed().as_secs_f64();
     let threads = rayon::current_num_threads();
     Ok(format!(
-        "SincNet {} ms, fc {:?}, {} threads\n{:<34} {:>10.1}\n{:<34} {:>10.1}\n",
+        "SincNet {} ms, fc {:?}, on {backend:?} ({threads} CPU threads)\n{:<34} {:>10.1}\n{:<34} {:>10.1}\n",
         config.window_ms,
         config.fc,
-        threads,
         format!("training chunks/s (batch {batch})"),
         train_rate,
         format!("inference windows/s (batch {n})"),

@@ -3,6 +3,7 @@
 use crate::audio::DecodeCache;
 use crate::dataset::split::Split;
 use crate::dataset::{Dataset, Layout};
+use crate::device::Backend;
 use crate::models::{DataSpec, ModelSource};
 use crate::sincnet::train::TrainConfig;
 use crate::synth::{SynthOptions, write_dataset};
@@ -45,6 +46,8 @@ enum Command {
         all: bool,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        device: DeviceArgs,
     },
     /// Write a run's model as a bundle for `predict` and the browser.
     Export {
@@ -55,6 +58,10 @@ enum Command {
         /// Half-precision weights (batch norms stay f32).
         #[arg(long)]
         f16: bool,
+        /// Hop between analysis windows at prediction, ms [default: the run's evaluation hop].
+        /// Fewer windows make prediction proportionally faster (the browser demo uses 200).
+        #[arg(long)]
+        shift_ms: Option<u32>,
     },
     /// Quadrant, probabilities, valence/arousal and per-segment timeline of audio files.
     Predict {
@@ -64,6 +71,8 @@ enum Command {
         model: PathBuf,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        device: DeviceArgs,
         #[command(flatten)]
         cache: CacheArgs,
     },
@@ -142,8 +151,11 @@ struct TrainArgs {
     resume: bool,
     #[arg(long, value_parser = ["sincnet"], default_value = "sincnet")]
     model: String,
-    #[arg(long, value_parser = ["cpu"], default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Train data-parallel on this many GPUs (with `--device wgpu`).
+    #[arg(long, default_value_t = 1)]
+    gpus: usize,
     /// Analysis window, ms (200 or 500 in the paper).
     #[arg(long, default_value_t = 200)]
     window_ms: u32,
@@ -240,8 +252,10 @@ enum BenchCommand {
     },
     /// Model bundle sizes by configuration and weight precision.
     Bundle,
-    /// SincNet training chunks/s and inference windows/s on the CPU.
+    /// SincNet training chunks/s and inference windows/s.
     Sincnet {
+        #[command(flatten)]
+        device: DeviceArgs,
         #[arg(long, default_value_t = 200)]
         window_ms: u32,
         #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
@@ -262,6 +276,14 @@ struct Source {
     layout: Option<Layout>,
     #[command(flatten)]
     cache: CacheArgs,
+}
+
+/// The compute device.
+#[derive(Args)]
+struct DeviceArgs {
+    /// `cpu` (burn's flex backend) or `wgpu` (a GPU, or Mesa's lavapipe on the CPU).
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    device: Backend,
 }
 
 /// The decoded-audio cache.
@@ -385,11 +407,13 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 bail!("{} holds no run to resume", args.run.display());
             }
             let cache = args.data.cache.cache();
+            let devices = args.device.device.devices(args.gpus)?;
             models::train_command(
                 &args.data.spec(),
                 &args.config(),
                 &args.run,
                 args.resume,
+                &devices,
                 &cache,
                 w,
             )?;
@@ -399,26 +423,38 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             data,
             all,
             json,
+            device,
         } => {
             let source = match (model.run, model.model) {
                 (Some(r), _) => ModelSource::Run(r),
                 (None, Some(m)) => ModelSource::Bundle(m),
                 (None, None) => bail!("name --run or --model"),
             };
-            let e = models::eval_command(&source, &data.spec(), all, &data.cache.cache())?;
+            let e = models::eval_command(
+                &source,
+                &data.spec(),
+                all,
+                &device.device.device()?,
+                &data.cache.cache(),
+            )?;
             if json {
                 writeln!(w, "{}", serde_json::to_string_pretty(&e)?)?;
             } else {
                 write!(w, "{}", e.render())?;
             }
         }
-        Command::Export { run, out, f16 } => {
+        Command::Export {
+            run,
+            out,
+            f16,
+            shift_ms,
+        } => {
             let dtype = if f16 {
                 WeightsDType::F16
             } else {
                 WeightsDType::F32
             };
-            let b = models::export_command(&run, &out, dtype)?;
+            let b = models::export_command(&run, &out, dtype, shift_ms)?;
             let size = std::fs::metadata(&out)?.len();
             writeln!(
                 w,
@@ -431,9 +467,11 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             path,
             model,
             json,
+            device,
             cache,
         } => {
-            let preds = models::predict_command(&path, &model, &cache.cache())?;
+            let preds =
+                models::predict_command(&path, &model, &device.device.device()?, &cache.cache())?;
             write!(w, "{}", models::render_predictions(&preds, json)?)?;
         }
         Command::ImportPytorch {
@@ -451,6 +489,7 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             writeln!(w, "wrote {} ({})", out.display(), b.model.name())?;
         }
         Command::Bench(BenchCommand::Sincnet {
+            device,
             window_ms,
             fc,
             batch_size,
@@ -460,7 +499,11 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 fc,
                 ..SincNetConfig::paper(window_ms)
             };
-            write!(w, "{}", bench::sincnet(&config, batch_size, steps)?)?;
+            write!(
+                w,
+                "{}",
+                bench::sincnet(&config, batch_size, steps, device.device)?
+            )?;
         }
         Command::Bench(BenchCommand::Bundle) => write!(w, "{}", bench::bundle_sizes()?)?,
         Command::Bench(BenchCommand::Decode { files, repeat }) => {

@@ -3,6 +3,7 @@
 //! - [`audio`]: decoding files and the decoded-audio cache;
 //! - [`dataset`]: the three corpora's layouts, manifests, balancing and the split;
 //! - [`synth`]: synthetic datasets in those layouts;
+//! - [`device`]: the CPU or a GPU, chosen at run time;
 //! - [`sincnet`]: training, evaluating and running SincNet;
 //! - [`metrics`]: weighted precision, recall, F1, accuracy, confusion matrices;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
@@ -13,6 +14,7 @@ pub mod audio;
 pub mod bench;
 pub mod cli;
 pub mod dataset;
+pub mod device;
 pub mod inspect;
 pub mod metrics;
 pub mod models;

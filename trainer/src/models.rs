@@ -7,7 +7,7 @@ use crate::progress;
 use crate::sincnet::data::{self, SongSegments};
 use crate::sincnet::eval::{Evaluation, evaluate};
 use crate::sincnet::train::{TrainConfig, train};
-use crate::sincnet::{checkpoint, infer};
+use crate::sincnet::{checkpoint, infer, inference_batch};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use model_format::analysis::{SongPrediction, WindowPlan, aggregate};
@@ -69,6 +69,7 @@ pub fn train_command(
     config: &TrainConfig,
     run: &Path,
     resume: bool,
+    devices: &[Device],
     cache: &DecodeCache,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -83,7 +84,7 @@ pub fn train_command(
     )?;
     let train_set = load_segments(&train_songs, cache, "loading train");
     let test_set = load_segments(&test_songs, cache, "loading test");
-    let (_, history) = train(config, &train_set, &test_set, run, resume, out)?;
+    let (_, history) = train(config, &train_set, &test_set, run, resume, devices, out)?;
     if let Some(last) = history.last() {
         writeln!(
             out,
@@ -98,17 +99,16 @@ pub fn train_command(
     Ok(())
 }
 
-/// The trained model of a run folder, in inference mode, and its configuration.
-pub fn run_model(run: &Path) -> Result<(SincNet, TrainConfig)> {
+/// The trained model of a run folder, in inference mode on `device`, and its configuration.
+pub fn run_model(run: &Path, device: &Device) -> Result<(SincNet, TrainConfig)> {
     let path = run.join("config.json");
     let config: TrainConfig = serde_json::from_slice(
         &std::fs::read(&path).with_context(|| format!("no run in {}", run.display()))?,
     )
     .with_context(|| format!("{}: malformed", path.display()))?;
-    let device = Device::flex().autodiff();
-    let (model, _, _) = checkpoint::load(run, &config.model, config.alpha, config.eps, &device)?
+    let model = checkpoint::load_model(run, &config.model, device)?
         .with_context(|| format!("{} has no checkpoint yet", run.display()))?;
-    Ok((model.valid(), config))
+    Ok((model, config))
 }
 
 /// A model to evaluate or run: a run folder's checkpoint or a bundle.
@@ -120,9 +120,13 @@ pub enum ModelSource {
 /// A loaded model with what inference needs.
 pub struct Loaded {
     pub model: SincNet,
+    /// Where the model lives.
+    pub device: Device,
     pub front_end: FrontEnd,
     pub wlen: usize,
     pub shift: usize,
+    /// Windows per forward pass.
+    pub batch: usize,
     pub sample_rate: u32,
 }
 
@@ -132,30 +136,36 @@ pub fn load_bundle(path: &Path) -> Result<Bundle> {
 }
 
 impl ModelSource {
-    pub fn load(&self) -> Result<Loaded> {
+    /// The model, on `device`.
+    pub fn load(&self, device: &Device) -> Result<Loaded> {
         match self {
             ModelSource::Run(run) => {
-                let (model, c) = run_model(run)?;
+                let (model, c) = run_model(run, device)?;
                 Ok(Loaded {
                     model,
+                    device: device.clone(),
                     front_end: FrontEnd::default(),
                     wlen: c.model.window_samples(),
                     shift: c.shift_samples(),
+                    batch: inference_batch(&c.model),
                     sample_rate: c.model.sample_rate,
                 })
             }
             ModelSource::Bundle(path) => {
                 let b = load_bundle(path)?;
                 let model = b
-                    .sincnet(&Device::flex())
+                    .sincnet(device)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
                     .valid();
                 let rate = b.front_end.sample_rate;
+                let ModelKind::SincNet(config) = &b.model;
                 Ok(Loaded {
                     model,
+                    device: device.clone(),
                     front_end: b.front_end,
                     wlen: (rate as usize * b.window_ms as usize) / 1000,
                     shift: ((rate as usize * b.shift_ms as usize) / 1000).max(1),
+                    batch: inference_batch(config),
                     sample_rate: rate,
                 })
             }
@@ -168,9 +178,10 @@ pub fn eval_command(
     source: &ModelSource,
     spec: &DataSpec,
     all: bool,
+    device: &Device,
     cache: &DecodeCache,
 ) -> Result<Evaluation> {
-    let loaded = source.load()?;
+    let loaded = source.load(device)?;
     let songs = if all {
         Dataset::load(&spec.dir, spec.layout)?.songs
     } else {
@@ -190,15 +201,25 @@ pub fn eval_command(
         &set,
         loaded.wlen,
         loaded.shift,
+        loaded.batch,
         loaded.sample_rate,
-        &Device::flex(),
+        &loaded.device,
         &pb,
     ))
 }
 
-/// `trainer export`: a run's model as a bundle.
-pub fn export_command(run: &Path, out_path: &Path, dtype: WeightsDType) -> Result<Bundle> {
-    let (model, config) = run_model(run)?;
+/// `trainer export`: a run's model as a bundle, predicting with windows every `shift_ms`
+/// (default: the run's evaluation hop).
+pub fn export_command(
+    run: &Path,
+    out_path: &Path,
+    dtype: WeightsDType,
+    shift_ms: Option<u32>,
+) -> Result<Bundle> {
+    if shift_ms == Some(0) {
+        bail!("--shift-ms must be positive");
+    }
+    let (model, config) = run_model(run, &Device::flex())?;
     let split = std::fs::read(run.join("split.json")).ok();
     let state: Option<checkpoint::State> = std::fs::read(run.join("checkpoint").join("state.json"))
         .ok()
@@ -214,7 +235,7 @@ pub fn export_command(run: &Path, out_path: &Path, dtype: WeightsDType) -> Resul
         labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
         front_end: FrontEnd::default(),
         window_ms: config.model.window_ms,
-        shift_ms: config.shift_ms,
+        shift_ms: shift_ms.unwrap_or(config.shift_ms),
         provenance: Provenance {
             datasets: vec![dataset],
             setup: "within".into(),
@@ -278,9 +299,10 @@ pub struct FilePrediction {
 pub fn predict_command(
     path: &Path,
     bundle: &Path,
+    device: &Device,
     cache: &DecodeCache,
 ) -> Result<Vec<FilePrediction>> {
-    let loaded = ModelSource::Bundle(bundle.to_path_buf()).load()?;
+    let loaded = ModelSource::Bundle(bundle.to_path_buf()).load(device)?;
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v = Vec::new();
         let mut stack = vec![path.to_path_buf()];
@@ -300,7 +322,6 @@ pub fn predict_command(
         vec![path.to_path_buf()]
     };
     let pb = progress::bar(files.len() as u64, "predicting");
-    let device = Device::flex();
     let cache = cache.with_front_end(loaded.front_end);
     let out = files
         .into_iter()
@@ -310,7 +331,13 @@ pub fn predict_command(
                 .map_err(|e| e.reason)
                 .map(|(_, segments)| {
                     let plan = WindowPlan::new(&segments, loaded.wlen, loaded.shift);
-                    let lp = infer(&loaded.model, &plan, &segments, &device);
+                    let lp = infer(
+                        &loaded.model,
+                        &plan,
+                        &segments,
+                        loaded.batch,
+                        &loaded.device,
+                    );
                     aggregate(&plan, &segments, &lp, loaded.sample_rate)
                 });
             pb.inc(1);

@@ -53,6 +53,15 @@ impl SincNetConfig {
         self.sample_rate as usize * self.window_ms as usize / 1000
     }
 
+    /// Windows per inference batch whose largest activation (the sinc layer's output, f32)
+    /// fits in `bytes`, at least one: GPUs cap a single buffer binding (WebGPU at 128 MiB by
+    /// default), and smaller batches bound memory everywhere.
+    pub fn windows_per_batch(&self, bytes: usize) -> usize {
+        let per_window =
+            self.sinc_filters * (self.window_samples() + 1).saturating_sub(self.sinc_len) * 4;
+        (bytes / per_window.max(1)).max(1)
+    }
+
     /// Length of the flattened CNN output (6420 for 200 ms, 17100 for 500 ms).
     pub fn cnn_out_len(&self) -> usize {
         let mut len = (self.window_samples() - self.sinc_len + 1) / self.pool_lens[0].max(1);

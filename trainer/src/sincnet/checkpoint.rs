@@ -81,7 +81,37 @@ pub fn save(run: &Path, model: &SincNet, optim: &ModuleOptimizer, state: &State)
     Ok(())
 }
 
-/// The latest complete checkpoint of `run`, if any: the model in training mode on `device`.
+/// The folder of the latest complete checkpoint of `run`, if any.
+fn latest(run: &Path) -> Option<PathBuf> {
+    // A kill between the two renames of `save` leaves only the previous checkpoint.
+    [dir(run), run.join("checkpoint.old")]
+        .into_iter()
+        .find(|d| d.join("state.json").is_file())
+}
+
+fn read(d: &Path, name: &str) -> Result<Vec<u8>> {
+    fs::read(d.join(name)).with_context(|| format!("reading {}", d.join(name).display()))
+}
+
+fn model_from(d: &Path, config: &SincNetConfig, device: &Device) -> Result<SincNet> {
+    let path = d.join("model.bpk");
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(d, "model.bpk")?))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The model of the latest checkpoint of `run`, if any, in inference mode on `device`.
+pub fn load_model(run: &Path, config: &SincNetConfig, device: &Device) -> Result<Option<SincNet>> {
+    latest(run)
+        .map(|d| model_from(&d, config, device).map(|m| m.valid()))
+        .transpose()
+}
+
+/// The latest complete checkpoint of `run`, if any: the model in training mode on `device`
+/// (an autodiff device), the optimiser and the state.
 pub fn load(
     run: &Path,
     config: &SincNetConfig,
@@ -89,27 +119,15 @@ pub fn load(
     eps: f32,
     device: &Device,
 ) -> Result<Option<(SincNet, ModuleOptimizer, State)>> {
-    // A kill between the two renames of `save` leaves only the previous checkpoint.
-    let found = [dir(run), run.join("checkpoint.old")]
-        .into_iter()
-        .find(|d| d.join("state.json").is_file());
-    let Some(d) = found else {
+    let Some(d) = latest(run) else {
         return Ok(None);
     };
-    let read = |name: &str| {
-        fs::read(d.join(name)).with_context(|| format!("reading {}", d.join(name).display()))
-    };
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read("model.bpk")?))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("model.bpk").display()))?;
-    let model = config
-        .init(device)
-        .try_load_record(record)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("model.bpk").display()))?
-        .train();
+    let model = model_from(&d, config, device)?.train();
+    // burn builds the state on its default device; the next step moves it to the model's.
     let optim = optimizer(alpha, eps)
-        .from_bytes(Bytes::from_bytes_vec(read("optim.bpk")?))
+        .from_bytes(Bytes::from_bytes_vec(read(&d, "optim.bpk")?))
         .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("optim.bpk").display()))?;
-    let state: State = serde_json::from_slice(&read("state.json")?)
+    let state: State = serde_json::from_slice(&read(&d, "state.json")?)
         .with_context(|| format!("{}: malformed", d.join("state.json").display()))?;
     Ok(Some((model, optim, state)))
 }

@@ -19,12 +19,14 @@ pub struct Evaluation {
 }
 
 /// Evaluates `model` (in inference mode) on `songs` with windows of `wlen` every `shift`
-/// samples.
+/// samples, `batch` windows per forward pass.
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     model: &SincNet,
     songs: &[SongSegments],
     wlen: usize,
     shift: usize,
+    batch: usize,
     sample_rate: u32,
     device: &Device,
     progress: &ProgressBar,
@@ -34,7 +36,7 @@ pub fn evaluate(
     progress.set_length(songs.len() as u64);
     for s in songs {
         let plan = WindowPlan::new(&s.segments, wlen, shift);
-        let lp = infer(model, &plan, &s.segments, device);
+        let lp = infer(model, &plan, &s.segments, batch, device);
         let p = aggregate(&plan, &s.segments, &lp, sample_rate);
         for seg in &p.segments {
             segment.add(s.quadrant, seg.quadrant);

@@ -9,23 +9,33 @@ pub mod train;
 use burn::prelude::*;
 use model_format::Segment;
 use model_format::analysis::WindowPlan;
-use model_format::sincnet::SincNet;
+use model_format::sincnet::{SincNet, SincNetConfig};
 
-/// Windows per forward pass at inference.
+/// Most windows per forward pass at inference.
 pub const INFERENCE_BATCH: usize = 256;
+/// Largest activation of an inference batch: under wgpu's 128 MiB cap on one buffer binding.
+pub const INFERENCE_BYTES: usize = 96 << 20;
 
-/// Log-posteriors of every window of `plan` (`[windows · 4]`), in batches, on `device`.
-/// `model` must be in inference mode (`valid()`).
+/// Windows per inference batch for `config`.
+pub fn inference_batch(config: &SincNetConfig) -> usize {
+    config
+        .windows_per_batch(INFERENCE_BYTES)
+        .min(INFERENCE_BATCH)
+}
+
+/// Log-posteriors of every window of `plan` (`[windows · 4]`), in batches of `batch`, on
+/// `device`. `model` must be in inference mode (`valid()`).
 pub fn infer(
     model: &SincNet,
     plan: &WindowPlan,
     segments: &[Segment],
+    batch: usize,
     device: &Device,
 ) -> Vec<f32> {
     let mut out = Vec::with_capacity(plan.windows.len() * 4);
     let mut start = 0;
     while start < plan.windows.len() {
-        let end = (start + INFERENCE_BATCH).min(plan.windows.len());
+        let end = (start + batch.max(1)).min(plan.windows.len());
         let x = plan.gather(segments, start..end);
         let x = Tensor::<2>::from_data(TensorData::new(x, [end - start, plan.wlen]), device);
         let lp: Vec<f32> = model

@@ -1,11 +1,11 @@
 //! `trainer train --model sincnet`: the protocol's training loop with per-epoch checkpoints.
 
 use super::checkpoint::{self, EpochLog, State};
-use super::data::{SongSegments, sample_batch};
+use super::data::{Batch, SongSegments, sample_batch};
 use super::eval::{Evaluation, evaluate};
 use crate::progress;
 use anyhow::{Result, bail};
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
 use model_format::sincnet::{SincNet, SincNetConfig};
 use rand::SeedableRng;
@@ -56,19 +56,32 @@ impl TrainConfig {
     }
 }
 
-/// Trains (or resumes) the run in `run`, evaluating on `test`. Returns the final model in
-/// inference mode and the history.
+/// Trains (or resumes) the run in `run` on `devices`, evaluating on `test`. Returns the final
+/// model in inference mode and the history.
+///
+/// With several devices, training is data-parallel: each batch is cut into one contiguous
+/// shard per device, every device computes the gradient of its shard on its own copy of the
+/// model, and the optimiser sums them (each shard's loss is scaled by its share of the batch,
+/// so the sum is the whole batch's mean gradient). Batch-norm statistics are per shard.
 pub fn train(
     config: &TrainConfig,
     train_songs: &[SongSegments],
     test_songs: &[SongSegments],
     run: &Path,
     resume: bool,
+    devices: &[Device],
     out: &mut dyn Write,
 ) -> Result<(SincNet, Vec<EpochLog>)> {
     config.model.validate().map_err(anyhow::Error::msg)?;
     if train_songs.is_empty() {
         bail!("no training songs");
+    }
+    if devices.is_empty() || devices.len() > config.batch_size {
+        bail!(
+            "{} devices for batches of {}",
+            devices.len(),
+            config.batch_size
+        );
     }
     std::fs::create_dir_all(run)?;
     let config_path = run.join("config.json");
@@ -83,7 +96,8 @@ pub fn train(
     }
     std::fs::write(&config_path, serde_json::to_vec_pretty(config)?)?;
 
-    let device = Device::flex().autodiff();
+    let replicas: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
+    let device = replicas[0].clone();
     device.seed(config.seed);
     let loaded = if resume {
         checkpoint::load(run, &config.model, config.alpha, config.eps, &device)?
@@ -116,24 +130,10 @@ pub fn train(
         let (mut loss_sum, mut correct) = (0f64, 0i64);
         for _ in 0..config.batches_per_epoch {
             let b = sample_batch(train_songs, bs, wlen, config.amplitude, &mut state.rng);
-            let x = Tensor::<2>::from_data(TensorData::new(b.samples, [bs, wlen]), &device);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(b.labels, [bs]), &device);
-            let log_probs = model.forward(x); // [B, 4]
-            let loss = log_probs
-                .clone()
-                .gather(1, y.clone().reshape([bs, 1]))
-                .mean()
-                .neg();
-            loss_sum += loss.clone().into_scalar::<f32>() as f64;
-            correct += log_probs
-                .argmax(1)
-                .reshape([bs])
-                .equal(y)
-                .int()
-                .sum()
-                .into_scalar::<i64>();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(config.lr, model, grads);
+            let (loss, ok);
+            (model, loss, ok) = step(&model, &mut optim, config.lr, &b, &replicas);
+            loss_sum += loss;
+            correct += ok;
             pb.inc(1);
         }
         let seconds = t0.elapsed().as_secs_f64();
@@ -141,7 +141,7 @@ pub fn train(
         let done = epoch + 1;
         let eval = if done % config.eval_every.max(1) == 0 || done == config.epochs {
             pb.suspend(|| -> Result<Option<Evaluation>> {
-                let ev = evaluate_now(&model, config, test_songs);
+                let ev = evaluate_now(&model, config, test_songs, &devices[0]);
                 if let Some(e) = &ev {
                     writeln!(
                         out,
@@ -171,15 +171,90 @@ pub fn train(
     Ok((model.valid(), state.history))
 }
 
+/// One optimiser step on `batch`, sharded over `replicas` (autodiff devices, the model's
+/// first). Returns the updated model, the batch's mean loss and its correct predictions.
+fn step(
+    model: &SincNet,
+    optim: &mut ModuleOptimizer,
+    lr: f64,
+    batch: &Batch,
+    replicas: &[Device],
+) -> (SincNet, f64, i64) {
+    let bs = batch.labels.len();
+    let wlen = batch.samples.len() / bs;
+    let shard = bs.div_ceil(replicas.len());
+    // One shard's gradient, its share of the mean loss and its correct predictions.
+    let on = |i: usize, device: &Device| {
+        let rows = i * shard..((i + 1) * shard).min(bs);
+        let n = rows.len();
+        let model = if i == 0 {
+            model.clone()
+        } else {
+            model.clone().fork(device)
+        };
+        let x = TensorData::new(
+            batch.samples[rows.start * wlen..rows.end * wlen].to_vec(),
+            [n, wlen],
+        );
+        let x = Tensor::<2>::from_data(x, device);
+        let y =
+            Tensor::<1, Int>::from_data(TensorData::new(batch.labels[rows].to_vec(), [n]), device);
+        let log_probs = model.forward(x); // [n, 4]
+        let loss = log_probs
+            .clone()
+            .gather(1, y.clone().reshape([n, 1]))
+            .sum()
+            .neg()
+            .div_scalar(bs as f32);
+        let loss_value = loss.clone().into_scalar::<f32>() as f64;
+        let correct = log_probs
+            .argmax(1)
+            .reshape([n])
+            .equal(y)
+            .int()
+            .sum()
+            .into_scalar::<i64>();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        (grads, loss_value, correct)
+    };
+    if replicas.len() == 1 {
+        let (grads, loss, correct) = on(0, &replicas[0]);
+        return (optim.step(lr, model.clone(), grads), loss, correct);
+    }
+    let shards: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = replicas
+            .iter()
+            .enumerate()
+            .map(|(i, d)| s.spawn(move || on(i, d)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("shard thread"))
+            .collect()
+    });
+    let mut grads = MultiGradientsParams::default();
+    let (mut loss, mut correct) = (0.0, 0);
+    for ((g, l, c), d) in shards.into_iter().zip(replicas) {
+        grads.grads.push((g, d.clone()));
+        loss += l;
+        correct += c;
+    }
+    // The optimiser updates each parameter where its gradients were summed; gather them back.
+    let model = optim
+        .step_multi(lr, model.clone(), grads)
+        .fork(&replicas[0]);
+    (model, loss, correct)
+}
+
 fn evaluate_now(
     model: &SincNet,
     config: &TrainConfig,
     test: &[SongSegments],
+    device: &Device,
 ) -> Option<Evaluation> {
     if test.is_empty() {
         return None;
     }
-    let device = Device::flex();
     let valid = model.valid();
     let pb = progress::bar(test.len() as u64, "evaluating");
     Some(evaluate(
@@ -187,8 +262,9 @@ fn evaluate_now(
         test,
         config.model.window_samples(),
         config.shift_samples(),
+        super::inference_batch(&config.model),
         config.model.sample_rate,
-        &device,
+        device,
         &pb,
     ))
 }
