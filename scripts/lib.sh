@@ -47,3 +47,22 @@ build_site() {
   cargo fetch --locked
   trunk build --release --offline "$@"
 }
+
+# Debian packages the tests need: Mesa's lavapipe (wgpu without a GPU) and Chromium with
+# chromedriver (the browser test).
+ensure_system_packages() {
+  local missing=()
+  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # wgpu's Vulkan loader wants a runtime directory.
+  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/mer-runtime-$(id -u)}"
+  mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+}

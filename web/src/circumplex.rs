@@ -1,18 +1,21 @@
-//! Russell's circumplex as SVG: valence across, arousal up, the quadrants named.
+//! Russell's circumplex as SVG: valence across, arousal up, the quadrants named, and a song's
+//! point, quadrant and segment trajectory.
 
 use leptos::prelude::*;
 use model_format::Quadrant;
+use model_format::analysis::{SongPrediction, valence_arousal};
 
 /// Side of the square drawing, in SVG user units.
 pub const SIZE: f64 = 400.0;
+/// Radius of the circle.
+const R: f64 = SIZE / 2.0 * 0.9;
 
 /// SVG coordinates of a valence–arousal point in [-1, 1]²: valence to the right, arousal up.
 pub fn to_svg(valence: f64, arousal: f64) -> (f64, f64) {
     let half = SIZE / 2.0;
-    let r = half * 0.9;
     (
-        half + valence.clamp(-1.0, 1.0) * r,
-        half - arousal.clamp(-1.0, 1.0) * r,
+        half + valence.clamp(-1.0, 1.0) * R,
+        half - arousal.clamp(-1.0, 1.0) * R,
     )
 }
 
@@ -23,30 +26,85 @@ pub fn label_position(q: Quadrant) -> (f64, f64) {
     to_svg(v, a)
 }
 
-/// The circumplex with its axes and quadrant names.
-#[component]
-pub fn Circumplex() -> impl IntoView {
+/// SVG path of a quadrant's quarter disc.
+pub fn sector_path(q: Quadrant) -> String {
     let (cx, cy) = to_svg(0.0, 0.0);
-    let r = SIZE / 2.0 * 0.9;
-    let labels = Quadrant::ALL
+    let h = if q.positive_valence() { 1.0 } else { -1.0 };
+    let v = if q.high_arousal() { 1.0 } else { -1.0 };
+    let (x1, y1) = to_svg(h, 0.0);
+    let (x2, y2) = to_svg(0.0, v);
+    // Sweep clockwise on screen from the horizontal radius to the vertical one when the
+    // quadrant is Q2 or Q4 (where that is the short way round).
+    let sweep = u8::from(q.positive_valence() != q.high_arousal());
+    format!("M {cx} {cy} L {x1} {y1} A {R} {R} 0 0 {sweep} {x2} {y2} Z")
+}
+
+/// The points of a song's segments, in order: `(x, y)` in SVG units.
+pub fn trajectory(p: &SongPrediction) -> Vec<(f64, f64)> {
+    p.segments
+        .iter()
+        .map(|s| {
+            let (v, a) = valence_arousal(&s.probabilities);
+            to_svg(v as f64, a as f64)
+        })
+        .collect()
+}
+
+/// The circumplex, with the prediction drawn on it when there is one.
+#[component]
+pub fn Circumplex(#[prop(into)] prediction: Signal<Option<SongPrediction>>) -> impl IntoView {
+    let (cx, cy) = to_svg(0.0, 0.0);
+    let quadrants = Quadrant::ALL
         .iter()
         .map(|&q| {
             let (x, y) = label_position(q);
+            let active = move || prediction.with(|p| p.as_ref().is_some_and(|p| p.quadrant == q));
             view! {
+                <path d=sector_path(q) class=format!("sector {}", q.name().to_lowercase())
+                    class:active=active />
                 <text x=x y=y text-anchor="middle" class="quadrant-name">{q.name()}</text>
                 <text x=x y=y + 18.0 text-anchor="middle" class="quadrant-words">{q.emotions()}</text>
             }
         })
         .collect_view();
+    let song = move || {
+        prediction.get().map(|p| {
+            let path = trajectory(&p);
+            let line = path
+                .iter()
+                .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let (x, y) = to_svg(p.valence as f64, p.arousal as f64);
+            let dots = path
+                .into_iter()
+                .enumerate()
+                .map(|(i, (sx, sy))| {
+                    view! {
+                        <circle cx=sx cy=sy r=4 class="segment-dot" />
+                        <text x=sx + 6.0 y=sy - 6.0 class="segment-label">{i + 1}</text>
+                    }
+                })
+                .collect_view();
+            view! {
+                <polyline points=line class="trajectory" />
+                {dots}
+                <circle cx=x cy=y r=9 class="song-point">
+                    <title>{format!("valence {:+.2}, arousal {:+.2}", p.valence, p.arousal)}</title>
+                </circle>
+            }
+        })
+    };
     view! {
         <svg class="circumplex" viewBox=format!("0 0 {SIZE} {SIZE}") role="img"
             aria-label="Russell's circumplex: valence across, arousal up">
-            <circle cx=cx cy=cy r=r class="rim" />
-            <line x1=cx - r y1=cy x2=cx + r y2=cy class="axis" />
-            <line x1=cx y1=cy - r x2=cx y2=cy + r class="axis" />
-            <text x=cx + r y=cy - 6.0 text-anchor="end" class="axis-name">"valence →"</text>
-            <text x=cx + 6.0 y=cy - r + 14.0 class="axis-name">"↑ arousal"</text>
-            {labels}
+            {quadrants}
+            <circle cx=cx cy=cy r=R class="rim" />
+            <line x1=cx - R y1=cy x2=cx + R y2=cy class="axis" />
+            <line x1=cx y1=cy - R x2=cx y2=cy + R class="axis" />
+            <text x=cx + R y=cy - 6.0 text-anchor="end" class="axis-name">"valence →"</text>
+            <text x=cx + 6.0 y=cy - R + 14.0 class="axis-name">"↑ arousal"</text>
+            {song}
         </svg>
     }
 }
@@ -54,6 +112,7 @@ pub fn Circumplex() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model_format::analysis::SegmentPrediction;
 
     #[test]
     fn axes_point_the_right_way() {
@@ -75,5 +134,45 @@ mod tests {
             assert_eq!(x > cx, q.positive_valence(), "{q}");
             assert_eq!(y < cy, q.high_arousal(), "{q}");
         }
+    }
+
+    #[test]
+    fn sectors_run_through_their_own_quarter() {
+        let (cx, cy) = to_svg(0.0, 0.0);
+        for q in Quadrant::ALL {
+            let d = sector_path(q);
+            let n: Vec<f64> = d.split(' ').filter_map(|t| t.parse().ok()).collect();
+            // M cx cy L x1 y1 A r r 0 0 sweep x2 y2
+            let (x1, y1, x2, y2) = (n[2], n[3], n[n.len() - 2], n[n.len() - 1]);
+            assert_eq!(y1, cy, "{q}: first edge is horizontal");
+            assert_eq!(x1 > cx, q.positive_valence(), "{q}");
+            assert_eq!(x2, cx, "{q}: second edge is vertical");
+            assert_eq!(y2 < cy, q.high_arousal(), "{q}");
+            // Going from the horizontal edge to the vertical one through the quadrant is a
+            // screen-clockwise sweep exactly when the quadrant is Q2 or Q4.
+            let cross = (x1 - cx) * (y2 - cy) - (y1 - cy) * (x2 - cx);
+            assert_eq!(n[8] == 1.0, cross > 0.0, "{q}: {d}");
+        }
+    }
+
+    #[test]
+    fn trajectory_follows_the_segments() {
+        let seg = |p: [f32; 4]| SegmentPrediction {
+            start_seconds: 0.0,
+            end_seconds: 1.0,
+            quadrant: Quadrant::Q1,
+            probabilities: p,
+            log_prob_sum: [0.0; 4],
+            windows: 1,
+        };
+        let p = SongPrediction {
+            quadrant: Quadrant::Q1,
+            probabilities: [0.25; 4],
+            valence: 0.0,
+            arousal: 0.0,
+            segments: vec![seg([1.0, 0.0, 0.0, 0.0]), seg([0.0, 0.0, 1.0, 0.0])],
+        };
+        let t = trajectory(&p);
+        assert_eq!(t, vec![to_svg(1.0, 1.0), to_svg(-1.0, -1.0)]);
     }
 }

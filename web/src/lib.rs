@@ -1,15 +1,134 @@
 //! The browser demo: a person drops a song and sees where it sits on Russell's circumplex.
+//! Nothing leaves the page: the song is decoded by the browser, prepared by the shared
+//! front-end and classified by the bundled model, on WebGPU where there is one.
 //!
-//! This is the shell: the page, its layout and the circumplex with the four quadrants. Audio
-//! decoding and model inference arrive with the SincNet model bundle.
+//! - [`engine`]: the device, the model bundle and inference;
+//! - [`audio`]: decoding with Web Audio and the shared front-end;
+//! - [`circumplex`], [`timeline`], [`filters`]: the views; [`format`]: their text and geometry.
 
+pub mod audio;
 pub mod circumplex;
+pub mod engine;
+pub mod filters;
+pub mod format;
+pub mod timeline;
 
+use engine::{Backend, Engine};
+use format::{duration_ms, percent, probabilities_attr};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use model_format::Quadrant;
+use model_format::analysis::SongPrediction;
+use model_format::bundle::MAGIC;
+use std::rc::Rc;
+use timeline::{Timeline, Track};
+use wasm_bindgen::JsCast;
+use web_sys::File;
+
+/// The model that ships with the site, next to `index.html`.
+pub const DEFAULT_MODEL: &str = "default.mermodel";
+
+/// What the page is doing.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Loading(String),
+    Ready,
+    Working { what: String, done: f64 },
+}
+
+/// A song's analysis, as shown.
+#[derive(Clone, Debug, PartialEq)]
+struct Outcome {
+    name: String,
+    prediction: SongPrediction,
+    track: Track,
+    decode_ms: f64,
+    inference_ms: f64,
+    backend: &'static str,
+}
+
+/// The loaded model, as described on the page.
+#[derive(Clone, Debug, PartialEq)]
+struct ModelInfo {
+    name: String,
+    origin: String,
+    bands: Vec<(f32, f32)>,
+    nyquist: f32,
+    /// The model that ships with the site.
+    bundled: bool,
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    let phase = RwSignal::new(Phase::Loading("starting".into()));
+    let backend = RwSignal::new(None::<(String, &'static str, Option<String>)>);
+    let model = RwSignal::new(None::<ModelInfo>);
+    let outcome = RwSignal::new(None::<Outcome>);
+    let error = RwSignal::new(None::<String>);
+    let engine = StoredValue::new_local(None::<Rc<Engine>>);
+
+    // Set up the device, fetch the default model and warm it up while the page shows.
+    spawn_local(async move {
+        phase.set(Phase::Loading("looking for WebGPU".into()));
+        let b = Backend::detect().await;
+        backend.set(Some((b.label().into(), b.id, b.fallback_reason.clone())));
+        phase.set(Phase::Loading("loading the model".into()));
+        match fetch_bytes(DEFAULT_MODEL).await {
+            Ok(bytes) => install(&bytes, DEFAULT_MODEL, b, engine, model, phase, error).await,
+            Err(e) => {
+                error.set(Some(format!("the default model could not be loaded: {e}")));
+                phase.set(Phase::Ready);
+            }
+        }
+    });
+
+    let handle = move |file: File| {
+        if !matches!(phase.get_untracked(), Phase::Ready) {
+            error.set(Some("busy: wait for the current step to finish".into()));
+            return;
+        }
+        error.set(None);
+        spawn_local(analyse(file, engine, model, outcome, phase, error));
+    };
+
+    let _ = window_event_listener(leptos::ev::dragover, |e| e.prevent_default());
+    let _ = window_event_listener(leptos::ev::drop, move |e| {
+        e.prevent_default();
+        if let Some(f) = e
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
+            handle(f);
+        }
+    });
+    let on_pick = move |e: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&e);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            handle(f);
+        }
+        input.set_value("");
+    };
+
+    let status = move || match phase.get() {
+        Phase::Loading(what) => ("loading", format!("Getting ready: {what}…"), None),
+        Phase::Ready => (
+            "ready",
+            "Ready: drop a song anywhere on the page.".into(),
+            None,
+        ),
+        Phase::Working { what, done } => ("working", format!("{what}…"), Some(done)),
+    };
+    let prediction =
+        Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| o.prediction.clone())));
+
     view! {
         <main class="page">
             <header>
@@ -20,9 +139,223 @@ pub fn App() -> impl IntoView {
                 </p>
             </header>
             <section class="drop" aria-label="Song input">
-                <p>"Song analysis arrives with the first trained model bundle."</p>
+                <p>"Drop a song (MP3, OGG, FLAC, WAV, M4A) anywhere on the page, or "</p>
+                <label class="picker">
+                    "choose a file: "
+                    <input id="file" type="file" accept="audio/*,.mermodel" on:change=on_pick />
+                </label>
+                <p class="hint">"A model bundle from " <code>"trainer export"</code>
+                    " (.mermodel) dropped the same way replaces the model."</p>
             </section>
-            <circumplex::Circumplex />
+            <p id="status" class="status" role="status" data-state=move || status().0>
+                {move || status().1}
+                {move || status().2.map(|d| view! { <progress max="1" value=d></progress> })}
+            </p>
+            <p id="error" class="error" role="alert" hidden=move || error.with(Option::is_none)>
+                {move || error.get()}
+            </p>
+            <p id="backend" class="backend" data-backend=move || backend.with(|b| b.as_ref().map(|b| b.1))>
+                {move || backend.get().map(|(label, _, reason)| match reason {
+                    None => format!("Inference runs on {label}."),
+                    Some(r) => format!("Inference runs on the {label}: {r}."),
+                })}
+            </p>
+            <circumplex::Circumplex prediction=prediction />
+            {move || outcome.get().map(|o| view! { <Result outcome=o /> })}
+            {move || model.get().map(|m| view! {
+                <section class="model" aria-label="Model">
+                    <h2>"Model"</h2>
+                    <p id="model-name">{m.name.clone()}</p>
+                    <p class="provenance">{m.origin.clone()}</p>
+                    {m.bundled.then(|| view! {
+                        <p class="provenance">"The bundled model learnt from synthetic songs, as \
+                            the real corpora cannot be shipped: it shows the pipeline, not the \
+                            paper's accuracy on real music. Drop a bundle trained on a real \
+                            corpus to use that instead."</p>
+                    })}
+                    <details>
+                        <summary>{format!("Its {} learned sinc filters", m.bands.len())}</summary>
+                        <filters::Filters bands=m.bands.clone() nyquist=m.nyquist />
+                    </details>
+                </section>
+            })}
         </main>
     }
+}
+
+/// Probabilities, timings and the timeline of one song.
+#[component]
+fn Result(outcome: Outcome) -> impl IntoView {
+    let p = outcome.prediction.clone();
+    let rows = Quadrant::ALL
+        .iter()
+        .map(|&q| {
+            let v = p.probabilities[q.index()];
+            view! {
+                <tr class:predicted=q == p.quadrant>
+                    <th scope="row">{format!("{q} ({})", q.emotions())}</th>
+                    <td class="bar"><span style=format!("width: {:.1}%", v * 100.0)></span></td>
+                    <td class="value">{percent(v)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section id="result" class="result" aria-label="Result"
+            data-quadrant=p.quadrant.name()
+            data-probabilities=probabilities_attr(&p.probabilities)
+            data-backend=outcome.backend>
+            <h2>{format!("{}: {} — {}", outcome.name, p.quadrant, p.quadrant.emotions())}</h2>
+            <p>{format!("valence {:+.2}, arousal {:+.2}", p.valence, p.arousal)}</p>
+            <table class="probabilities">{rows}</table>
+            <p class="timing">
+                {format!("Decoded in {}, analysed in {} on {}.",
+                    duration_ms(outcome.decode_ms), duration_ms(outcome.inference_ms),
+                    if outcome.backend == "webgpu" { "WebGPU" } else { "the CPU" })}
+            </p>
+            <Timeline track=outcome.track.clone() prediction=p.clone() />
+        </section>
+    }
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+            .await
+            .map_err(|_| format!("{url} could not be fetched"))?
+            .unchecked_into();
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let buf = response
+        .array_buffer()
+        .map_err(|_| format!("{url} could not be read"))?;
+    let buf = wasm_bindgen_futures::JsFuture::from(buf)
+        .await
+        .map_err(|_| format!("{url} could not be read"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Loads a bundle onto `backend`, warms it up and makes it the page's model. On failure the
+/// previous model stays.
+async fn install(
+    bytes: &[u8],
+    name: &str,
+    backend: Backend,
+    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    model: RwSignal<Option<ModelInfo>>,
+    phase: RwSignal<Phase>,
+    error: RwSignal<Option<String>>,
+) {
+    phase.set(Phase::Loading("warming up the model".into()));
+    engine::yield_to_browser().await;
+    let loaded = match Engine::load(bytes, backend) {
+        Ok(e) => e,
+        Err(e) => {
+            error.set(Some(format!("{name}: {e}")));
+            phase.set(Phase::Ready);
+            return;
+        }
+    };
+    if let Err(e) = loaded.warm_up().await {
+        error.set(Some(format!("{name}: {e}")));
+        phase.set(Phase::Ready);
+        return;
+    }
+    let prov = &loaded.bundle.provenance;
+    let origin = if prov.datasets.iter().any(|d| !d.is_empty()) {
+        format!(
+            "Trained on {} ({}), {} epochs, seed {}; written by trainer {}.",
+            prov.datasets.join(", "),
+            prov.setup,
+            prov.epochs,
+            prov.seed,
+            prov.code_version
+        )
+    } else {
+        format!("{}; written by trainer {}.", prov.setup, prov.code_version)
+    };
+    model.set(Some(ModelInfo {
+        name: format!(
+            "{} ({}), windows every {} ms",
+            loaded.bundle.model.name(),
+            name,
+            loaded.bundle.shift_ms
+        ),
+        origin,
+        bands: loaded.pass_bands(),
+        nyquist: loaded.front_end().sample_rate as f32 / 2.0,
+        bundled: name == DEFAULT_MODEL,
+    }));
+    engine.set_value(Some(Rc::new(loaded)));
+    phase.set(Phase::Ready);
+}
+
+/// A dropped or picked file: a model bundle replaces the model, anything else is a song.
+async fn analyse(
+    file: File,
+    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    model: RwSignal<Option<ModelInfo>>,
+    outcome: RwSignal<Option<Outcome>>,
+    phase: RwSignal<Phase>,
+    error: RwSignal<Option<String>>,
+) {
+    let name = file.name();
+    let fail = move |e: String| {
+        error.set(Some(e));
+        phase.set(Phase::Ready);
+    };
+    phase.set(Phase::Working {
+        what: format!("reading {name}"),
+        done: 0.0,
+    });
+    let t0 = now_ms();
+    let bytes = match audio::read_bytes(&file).await {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let Some(current) = engine.get_value() else {
+        return fail("no model is loaded; drop a model bundle (.mermodel) first".into());
+    };
+    if bytes.starts_with(MAGIC) {
+        let backend = current.backend.clone();
+        drop(current);
+        return install(&bytes, &name, backend, engine, model, phase, error).await;
+    }
+    phase.set(Phase::Working {
+        what: format!("decoding {name}"),
+        done: 0.0,
+    });
+    let song = match audio::decode(&name, &bytes, current.front_end()).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let t1 = now_ms();
+    let prediction = current
+        .predict(&song.segments, |done| {
+            phase.set(Phase::Working {
+                what: format!("analysing {name}"),
+                done,
+            })
+        })
+        .await;
+    let t2 = now_ms();
+    let prediction = match prediction {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let url = web_sys::Url::create_object_url_with_blob(&file).unwrap_or_default();
+    if let Some(old) = outcome.get_untracked() {
+        let _ = web_sys::Url::revoke_object_url(&old.track.url);
+    }
+    outcome.set(Some(Outcome {
+        name,
+        track: Track::new(url, song.seconds, &song.mono),
+        prediction,
+        decode_ms: t1 - t0,
+        inference_ms: t2 - t1,
+        backend: current.backend.id,
+    }));
+    phase.set(Phase::Ready);
 }

@@ -1,0 +1,246 @@
+//! End to end in a real browser: the built site, served under a sub-path as GitHub Pages
+//! serves it, in Debian's headless Chromium driven through chromedriver. A synthetic song is
+//! dropped on the page; the quadrant and probabilities it shows must equal `trainer predict`
+//! with the same bundle, once on WebGPU (Chromium's software adapter) and once without it.
+//!
+//! Needs the site built into `dist/` (`scripts/test` does it), `chromedriver` and
+//! `/usr/bin/chromium`. Without them the test is skipped, unless `MER_E2E=1` (as in CI),
+//! where their absence is a failure. `MER_E2E_OUT=DIR` keeps a screenshot per backend there.
+
+mod common;
+#[path = "browser/server.rs"]
+mod server;
+#[path = "browser/webdriver.rs"]
+mod webdriver;
+
+use serde_json::{Value, json};
+use server::Server;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use webdriver::Session;
+
+const PREFIX: &str = "/mer/";
+
+fn site() -> PathBuf {
+    std::env::var_os("MER_SITE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// Why the test cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    let site = site();
+    if !site.join("index.html").is_file() || !site.join("default.mermodel").is_file() {
+        return Some(format!("no built site in {}", site.display()));
+    }
+    if !Path::new(&chromium()).is_file() {
+        return Some(format!("no Chromium at {}", chromium()));
+    }
+    if Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return Some("no chromedriver on PATH".into());
+    }
+    None
+}
+
+/// chromedriver on a free port, stopped on drop.
+struct Driver {
+    port: u16,
+    child: Child,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver");
+        Driver { port, child }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromium_args(profile: &Path, webgpu: bool) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1000,1600",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    if webgpu {
+        args.push("--enable-unsafe-webgpu".into());
+    } else {
+        args.push("--disable-features=WebGPU".into());
+    }
+    args
+}
+
+const DROP: &str = "
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.id = 'e2e-file';
+    input.hidden = true;
+    document.body.appendChild(input);
+";
+
+const DISPATCH: &str = "
+    const file = document.getElementById('e2e-file').files[0];
+    const data = new DataTransfer();
+    data.items.add(file);
+    window.e2eDropped = performance.now();
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    return file.name;
+";
+
+#[test]
+fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
+    if let Some(why) = missing() {
+        assert!(
+            std::env::var("MER_E2E").as_deref() != Ok("1"),
+            "MER_E2E=1 but {why}"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("songs");
+    common::synth("4q", 4, 30.0, &data);
+    let song = data
+        .join("Q2")
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bundle = site().join("default.mermodel");
+    let expected: Value = serde_json::from_str(&common::trainer_ok(&[
+        "predict",
+        song.to_str().unwrap(),
+        "--model",
+        bundle.to_str().unwrap(),
+        "--no-cache",
+        "--json",
+    ]))
+    .unwrap();
+    let expected = &expected[0]["prediction"];
+    let want: Vec<f64> = expected["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+
+    let server = Server::start(site(), PREFIX);
+    let base = format!("http://127.0.0.1:{}{PREFIX}", server.port);
+    for (backend, webgpu) in [("webgpu", true), ("cpu", false)] {
+        let driver = Driver::start();
+        let profile = tmp.path().join(format!("profile-{backend}"));
+        let session = Session::start(driver.port, &chromium(), &chromium_args(&profile, webgpu));
+        let t0 = Instant::now();
+        session.goto(&base);
+        session.wait_for(
+            "the model to load",
+            "return document.querySelector('#status')?.dataset.state === 'ready' \
+             && document.querySelector('#model-name') !== null",
+            Duration::from_secs(180),
+        );
+        let ready = t0.elapsed();
+        let shown = session.run(
+            "return document.querySelector('#backend').dataset.backend",
+            json!([]),
+        );
+        assert_eq!(shown, backend, "the backend the page chose");
+
+        session.run(DROP, json!([]));
+        session.send_keys("#e2e-file", song.to_str().unwrap());
+        session.run(DISPATCH, json!([]));
+        let result = session.wait_for(
+            "the result",
+            "const r = document.querySelector('#result'); \
+             return r && { quadrant: r.dataset.quadrant, probabilities: r.dataset.probabilities, \
+                           backend: r.dataset.backend, \
+                           elapsed: performance.now() - window.e2eDropped, \
+                           timing: r.querySelector('.timing').textContent }",
+            Duration::from_secs(300),
+        );
+        let error = session.run(
+            "return document.querySelector('#error').textContent",
+            json!([]),
+        );
+        assert_eq!(error, "", "no error is shown");
+        assert_eq!(result["backend"], backend);
+        assert_eq!(result["quadrant"], expected["quadrant"], "{result}");
+        let got: Vec<f64> = result["probabilities"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() < 1e-3,
+                "{backend}: page {got:?}, trainer {want:?}"
+            );
+        }
+        eprintln!(
+            "{backend}: ready after {:.1} s; drop to result {:.0} ms ({})",
+            ready.as_secs_f64(),
+            result["elapsed"].as_f64().unwrap(),
+            result["timing"].as_str().unwrap()
+        );
+
+        // After loading, nothing but the site's own files was fetched.
+        let fetched = session.run(
+            "return performance.getEntriesByType('resource').map(e => e.name)",
+            json!([]),
+        );
+        for url in fetched.as_array().unwrap() {
+            let url = url.as_str().unwrap();
+            assert!(
+                url.starts_with(&base) || url.starts_with("blob:") || url.starts_with("data:"),
+                "{backend}: the page fetched {url}"
+            );
+        }
+        if let Some(dir) = std::env::var_os("MER_E2E_OUT") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                Path::new(&dir).join(format!("result-{backend}.png")),
+                session.screenshot(),
+            )
+            .unwrap();
+        }
+    }
+    let requests = server.requests.lock().unwrap();
+    assert!(
+        requests.iter().all(|p| p.starts_with(PREFIX)),
+        "requests outside the site: {requests:?}"
+    );
+}

@@ -1,0 +1,102 @@
+//! Decoding a dropped file with the browser's own decoders (Web Audio), then the shared
+//! front-end.
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use model_format::frontend::Pcm;
+use model_format::{FrontEnd, Segment};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AudioBuffer, File, OfflineAudioContext};
+
+/// Rate the browser decodes at. Most music is at 44.1 kHz, where the browser then does no
+/// resampling and the shared front-end alone takes the audio to the model's rate, exactly as
+/// the trainer does.
+pub const DECODE_RATE: f32 = 44_100.0;
+/// Longest song accepted, in seconds.
+pub const MAX_SECONDS: f64 = 20.0 * 60.0;
+/// Largest file accepted, in bytes.
+pub const MAX_BYTES: f64 = 300.0 * 1024.0 * 1024.0;
+
+/// A decoded song: mono samples for the waveform and the model's segments.
+pub struct Song {
+    pub name: String,
+    pub seconds: f64,
+    /// The mono signal at the model's rate (what the waveform shows).
+    pub mono: Vec<f32>,
+    pub sample_rate: u32,
+    pub segments: Vec<Segment>,
+}
+
+/// The file's bytes.
+pub async fn read_bytes(file: &File) -> Result<Vec<u8>, String> {
+    if file.size() > MAX_BYTES {
+        return Err(format!(
+            "{} is {:.0} MB; the limit is {:.0} MB",
+            file.name(),
+            file.size() / 1e6,
+            MAX_BYTES / 1e6
+        ));
+    }
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| format!("{} could not be read", file.name()))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Decodes `bytes` (any format the browser knows) and prepares it with `front_end`.
+pub async fn decode(name: &str, bytes: &[u8], front_end: FrontEnd) -> Result<Song, String> {
+    let ctx = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
+        1,
+        1,
+        DECODE_RATE,
+    )
+    .map_err(|_| "this browser cannot decode audio (no Web Audio)".to_string())?;
+    let array: ArrayBuffer = Uint8Array::from(bytes).buffer();
+    let promise = ctx
+        .decode_audio_data(&array)
+        .map_err(|_| format!("{name}: the browser refused to decode it"))?;
+    let buffer: AudioBuffer = JsFuture::from(promise)
+        .await
+        .map_err(|_| format!("{name}: not audio this browser can decode, or damaged"))?
+        .unchecked_into();
+    let seconds = buffer.duration();
+    if seconds > MAX_SECONDS {
+        return Err(format!(
+            "{name} lasts {:.0} min; songs up to {:.0} min are accepted",
+            seconds / 60.0,
+            MAX_SECONDS / 60.0
+        ));
+    }
+    let channels = buffer.number_of_channels() as usize;
+    let frames = buffer.length() as usize;
+    let planar: Vec<Vec<f32>> = (0..channels)
+        .map(|c| {
+            buffer
+                .get_channel_data(c as u32)
+                .map_err(|_| format!("{name}: channel {c} could not be read"))
+        })
+        .collect::<Result<_, _>>()?;
+    // Interleaved, as a decoder hands it to the trainer, so the front-end sees the same input.
+    let mut interleaved = Vec::with_capacity(frames * channels);
+    for i in 0..frames {
+        interleaved.extend(planar.iter().map(|ch| ch[i]));
+    }
+    let pcm = Pcm {
+        samples: &interleaved,
+        channels,
+        sample_rate: buffer.sample_rate() as u32,
+    };
+    let mono = front_end
+        .to_model_rate(pcm)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let segments = front_end
+        .segment(&mono)
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok(Song {
+        name: name.to_string(),
+        seconds,
+        mono,
+        sample_rate: front_end.sample_rate,
+        segments,
+    })
+}
