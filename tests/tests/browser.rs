@@ -184,7 +184,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
         session.run(DISPATCH, json!([]));
         let result = session.wait_for(
             "the result",
-            "const r = document.querySelector('#result'); \
+            "const r = document.querySelector('#result[data-run=\"1\"]'); \
              return r && { quadrant: r.dataset.quadrant, probabilities: r.dataset.probabilities, \
                            backend: r.dataset.backend, \
                            elapsed: performance.now() - window.e2eDropped, \
@@ -228,6 +228,33 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
                 url.starts_with(&base) || url.starts_with("blob:") || url.starts_with("data:"),
                 "{backend}: the page fetched {url}"
             );
+        }
+        // Bad input gets a plain message naming the file, and the page keeps working.
+        if !webgpu {
+            let junk = tmp.path().join("junk.mp3");
+            std::fs::write(&junk, b"ID3 this is not audio at all").unwrap();
+            let bundle = std::fs::read(site().join("default.mermodel")).unwrap();
+            let cut = tmp.path().join("cut.mermodel");
+            std::fs::write(&cut, &bundle[..bundle.len() / 2]).unwrap();
+            for (file, says) in [(&junk, "junk.mp3"), (&cut, "truncated")] {
+                session.send_keys("#e2e-file", file.to_str().unwrap());
+                session.run(DISPATCH, json!([]));
+                let error = session.wait_for(
+                    "an error message",
+                    "const e = document.querySelector('#error'); \
+                     return !e.hidden && e.textContent",
+                    Duration::from_secs(60),
+                );
+                assert!(error.as_str().unwrap().contains(says), "{error}");
+            }
+            session.send_keys("#e2e-file", song.to_str().unwrap());
+            session.run(DISPATCH, json!([]));
+            let again = session.wait_for(
+                "the result after the errors",
+                "return document.querySelector('#result[data-run=\"2\"]')?.dataset.quadrant",
+                Duration::from_secs(120),
+            );
+            assert_eq!(again, expected["quadrant"]);
         }
         if let Some(dir) = std::env::var_os("MER_E2E_OUT") {
             std::fs::create_dir_all(&dir).unwrap();

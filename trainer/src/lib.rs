@@ -5,6 +5,7 @@
 //! - [`synth`]: synthetic datasets in those layouts;
 //! - [`device`]: the CPU or a GPU, chosen at run time;
 //! - [`sincnet`]: training, evaluating and running SincNet;
+//! - [`mlp`]: fitting the handcrafted-feature baseline (scaling, chi-squared selection, MLP);
 //! - [`metrics`]: weighted precision, recall, F1, accuracy, confusion matrices;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
 //! - [`bench`]: speed measurements printed as tables;
@@ -17,6 +18,7 @@ pub mod dataset;
 pub mod device;
 pub mod inspect;
 pub mod metrics;
+pub mod mlp;
 pub mod models;
 pub mod progress;
 pub mod sincnet;

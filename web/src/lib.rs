@@ -39,6 +39,8 @@ enum Phase {
 /// A song's analysis, as shown.
 #[derive(Clone, Debug, PartialEq)]
 struct Outcome {
+    /// 1 for the page's first song, then counting up.
+    run: u32,
     name: String,
     prediction: SongPrediction,
     track: Track,
@@ -202,6 +204,7 @@ fn Result(outcome: Outcome) -> impl IntoView {
         .collect_view();
     view! {
         <section id="result" class="result" aria-label="Result"
+            data-run=outcome.run
             data-quadrant=p.quadrant.name()
             data-probabilities=probabilities_attr(&p.probabilities)
             data-backend=outcome.backend>
@@ -349,7 +352,9 @@ async fn analyse(
     if let Some(old) = outcome.get_untracked() {
         let _ = web_sys::Url::revoke_object_url(&old.track.url);
     }
+    let run = outcome.with_untracked(|o| o.as_ref().map_or(1, |o| o.run + 1));
     outcome.set(Some(Outcome {
+        run,
         name,
         track: Track::new(url, song.seconds, &song.mono),
         prediction,

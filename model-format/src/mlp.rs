@@ -1,0 +1,141 @@
+//! The handcrafted-feature baseline of the paper: min-max scaling fitted on the training set,
+//! the chi-squared-selected features, and a multilayer perceptron with one hidden ReLU layer
+//! (scikit-learn's `MLPClassifier` as the paper configured it).
+
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The shape of the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpConfig {
+    /// Features the network sees (after selection).
+    pub inputs: usize,
+    /// Hidden ReLU units (100 in the paper).
+    pub hidden: usize,
+    pub classes: usize,
+}
+
+impl MlpConfig {
+    /// The paper's network on `inputs` selected features.
+    pub fn paper(inputs: usize) -> Self {
+        MlpConfig {
+            inputs,
+            hidden: 100,
+            classes: 4,
+        }
+    }
+
+    /// scikit-learn's initialisation: weights and biases uniform in ±√(6 / (fan_in + fan_out)).
+    pub fn init(&self, device: &Device) -> Mlp {
+        let layer = |i: usize, o: usize| {
+            let bound = (6.0 / (i + o) as f64).sqrt();
+            LinearConfig::new(i, o)
+                .with_initializer(Initializer::Uniform {
+                    min: -bound,
+                    max: bound,
+                })
+                .init(device)
+        };
+        Mlp {
+            hidden: layer(self.inputs, self.hidden),
+            output: layer(self.hidden, self.classes),
+        }
+    }
+}
+
+/// One hidden ReLU layer, then class logits.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub hidden: Linear,
+    pub output: Linear,
+}
+
+impl Mlp {
+    /// `[B, inputs]` → log-probabilities `[B, classes]`.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let h = burn::tensor::activation::relu(self.hidden.forward(x)); // [B, hidden]
+        burn::tensor::activation::log_softmax(self.output.forward(h), 1)
+    }
+
+    /// Sum of the squared weights (not biases): the L2 penalty's norm.
+    pub fn weight_norm2(&self) -> Tensor<1> {
+        let sq = |w: Tensor<2>| w.powf_scalar(2.0).sum();
+        sq(self.hidden.weight.val()) + sq(self.output.weight.val())
+    }
+}
+
+/// From raw features to the network's input: min-max scaling fitted on the training songs,
+/// then the selected columns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeaturePipeline {
+    /// Names of the raw features, in order.
+    pub names: Vec<String>,
+    /// `x · scale + offset` maps the training range of each raw feature to [0, 1].
+    pub scale: Vec<f32>,
+    pub offset: Vec<f32>,
+    /// Raw feature indices the network sees, ascending.
+    pub selected: Vec<usize>,
+}
+
+impl FeaturePipeline {
+    /// The network's input for one row of raw features.
+    pub fn transform(&self, raw: &[f32]) -> Result<Vec<f32>, String> {
+        if raw.len() != self.names.len() {
+            return Err(format!(
+                "{} features given, the model expects {}",
+                raw.len(),
+                self.names.len()
+            ));
+        }
+        Ok(self
+            .selected
+            .iter()
+            .map(|&i| raw[i] * self.scale[i] + self.offset[i])
+            .collect())
+    }
+
+    /// Names of the selected features.
+    pub fn selected_names(&self) -> Vec<&str> {
+        self.selected
+            .iter()
+            .map(|&i| self.names[i].as_str())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transform_scales_then_selects() {
+        let p = FeaturePipeline {
+            names: vec!["a".into(), "b".into(), "c".into()],
+            scale: vec![0.5, 1.0, 0.1],
+            offset: vec![-1.0, 0.0, 0.0],
+            selected: vec![0, 2],
+        };
+        assert_eq!(p.transform(&[4.0, 9.0, 5.0]).unwrap(), vec![1.0, 0.5]);
+        assert_eq!(p.selected_names(), vec!["a", "c"]);
+        assert!(p.transform(&[1.0]).unwrap_err().contains("expects 3"));
+    }
+
+    #[test]
+    fn network_gives_log_probabilities() {
+        let device = Device::flex();
+        let m = MlpConfig::paper(5).init(&device);
+        let x = Tensor::<2>::from_data(TensorData::new(vec![0.5f32; 15], [3, 5]), &device);
+        let p: Vec<f32> = m.forward(x).exp().into_data().try_into_vec_as().unwrap();
+        for row in p.chunks(4) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+        let bound = (6.0f32 / 105.0).sqrt();
+        let w: Vec<f32> = m.hidden.weight.val().into_data().try_into_vec_as().unwrap();
+        assert!(w.iter().all(|v| v.abs() <= bound));
+        assert!(
+            w.iter().any(|v| v.abs() > bound / 2.0),
+            "spread over the range"
+        );
+    }
+}
