@@ -89,6 +89,13 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         shift_ms: u32,
     },
+    /// Handcrafted features (the Essentia-style set so far) of audio files, as CSV.
+    Features {
+        /// Audio files or folders.
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Speed measurements, printed as tables.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -503,6 +510,21 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 w,
                 "{}",
                 bench::sincnet(&config, batch_size, steps, device.device)?
+            )?;
+        }
+        Command::Features { paths, out } => {
+            if paths.is_empty() {
+                bail!("name at least one audio file or folder");
+            }
+            let (rows, failed) = crate::features::extract(&paths, &out)?;
+            for (p, why) in &failed {
+                eprintln!("skipped {}: {why}", p.display());
+            }
+            writeln!(
+                w,
+                "wrote {rows} rows to {}; {} files could not be read",
+                out.display(),
+                failed.len()
             )?;
         }
         Command::Bench(BenchCommand::Bundle) => write!(w, "{}", bench::bundle_sizes()?)?,

@@ -5,6 +5,7 @@
 //! - [`synth`]: synthetic datasets in those layouts;
 //! - [`device`]: the CPU or a GPU, chosen at run time;
 //! - [`sincnet`]: training, evaluating and running SincNet;
+//! - [`features`]: handcrafted features of audio files;
 //! - [`mlp`]: fitting the handcrafted-feature baseline (scaling, chi-squared selection, MLP);
 //! - [`metrics`]: weighted precision, recall, F1, accuracy, confusion matrices;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
@@ -16,6 +17,7 @@ pub mod bench;
 pub mod cli;
 pub mod dataset;
 pub mod device;
+pub mod features;
 pub mod inspect;
 pub mod metrics;
 pub mod mlp;

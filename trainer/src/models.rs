@@ -303,24 +303,7 @@ pub fn predict_command(
     cache: &DecodeCache,
 ) -> Result<Vec<FilePrediction>> {
     let loaded = ModelSource::Bundle(bundle.to_path_buf()).load(device)?;
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut v = Vec::new();
-        let mut stack = vec![path.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d)? {
-                let p = e?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if crate::audio::is_audio_path(&p) {
-                    v.push(p);
-                }
-            }
-        }
-        v.sort();
-        v
-    } else {
-        vec![path.to_path_buf()]
-    };
+    let files = crate::audio::audio_files(path)?;
     let pb = progress::bar(files.len() as u64, "predicting");
     let cache = cache.with_front_end(loaded.front_end);
     let out = files

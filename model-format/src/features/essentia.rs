@@ -3,9 +3,9 @@
 //!
 //! Two branches, as the extractor has them: the signal itself, and the signal through the
 //! ReplayGain equal-loudness filter; each frames the audio and drops its silent frames on its
-//! own (`docs/features-essentia.md` §2). Still to come (see the issue): `dissonance`, the ERB
-//! bands, `average_loudness`, `dynamic_complexity`, `loudness_ebu128.*`, and the replay-gain
-//! scaling of the input.
+//! own (`docs/features-essentia.md` §2). The input is first brought to a standard loudness
+//! by [`analysis_signal`]. Still to come (see the issue): `dissonance`, the ERB bands,
+//! `average_loudness`, `dynamic_complexity` and `loudness_ebu128.*`.
 
 use super::frames::{BINS, FRAME, Spectrum, frames};
 use super::mean_stdev;
@@ -73,6 +73,34 @@ fn iir(b: &[f64], a: &[f64], x: &[f32]) -> Vec<f32> {
 /// The ReplayGain equal-loudness curve applied to `x`.
 pub fn equal_loudness(x: &[f32]) -> Vec<f32> {
     iir(&BUTTER_B, &BUTTER_A, &iir(&YULE_B, &YULE_A, x))
+}
+
+/// The extractor's analysis signal: mono audio at 44.1 kHz scaled by its ReplayGain plus a
+/// 6 dB pre-amplification, then clipped to ±1. `None` for audio too quiet to have a gain (the
+/// extractor rejects it as silent).
+pub fn analysis_signal(mono: &[f32]) -> Option<Vec<f32>> {
+    let gain_db = replay_gain(mono)?;
+    let g = 10f32.powf((gain_db as f32 + 6.0) / 20.0);
+    Some(mono.iter().map(|&v| (v * g).clamp(-1.0, 1.0)).collect())
+}
+
+/// ReplayGain in dB: the 95th percentile of the mean square of 50 ms blocks of the
+/// equal-loudness-filtered signal, against the reference level. `None` above 40 dB.
+pub fn replay_gain(mono: &[f32]) -> Option<f64> {
+    let y = equal_loudness(mono);
+    let block = (0.05 * RATE) as usize;
+    let mut powers: Vec<f64> = y
+        .chunks(block)
+        .map(|c| c.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / block as f64)
+        .collect();
+    if powers.is_empty() {
+        return None;
+    }
+    powers.sort_by(f64::total_cmp);
+    let p = powers[((0.95 * powers.len() as f64) as usize).min(powers.len() - 1)];
+    let level = if p < 1e-10 { -100.0 } else { 10.0 * p.log10() };
+    let gain = -31.462_667_465_209_961 - level;
+    (gain <= 40.0).then_some(gain)
 }
 
 fn mel(hz: f64) -> f64 {
@@ -409,6 +437,18 @@ mod tests {
             get(&n, "lowlevel.spectral_entropy.mean") > get(&t, "lowlevel.spectral_entropy.mean")
         );
         assert!(get(&n, "lowlevel.zerocrossingrate.mean") > 0.3);
+    }
+
+    #[test]
+    fn replay_gain_levels_loud_and_quiet_alike() {
+        let loud = analysis_signal(&sine(1000.0, 1.0, 0.5)).unwrap();
+        let quiet = analysis_signal(&sine(1000.0, 1.0, 0.05)).unwrap();
+        let peak = |x: &[f32]| x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!((peak(&loud) - peak(&quiet)).abs() < 1e-3 * peak(&loud));
+        assert!(
+            analysis_signal(&vec![0.0; 44_100]).is_none(),
+            "silence has no gain"
+        );
     }
 
     #[test]
