@@ -9,9 +9,12 @@ use model_format::frontend::{resample, to_mono};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// Named feature values, in name order.
+pub type Features = Vec<(String, f32)>;
+
 /// The Essentia-style features of one file: decoded, mixed to mono, resampled to 44.1 kHz and
 /// brought to the extractor's loudness.
-pub fn essentia_features(path: &Path) -> Result<Vec<(String, f32)>, String> {
+pub fn essentia_features(path: &Path) -> Result<Features, String> {
     let pcm = decode_file(path).map_err(|e| e.reason)?;
     let mono = to_mono(&pcm.samples, pcm.channels);
     let mono =
@@ -32,7 +35,7 @@ pub fn extract(paths: &[PathBuf], out: &Path) -> Result<(usize, Vec<(PathBuf, St
         files.extend(audio_files(p).with_context(|| format!("listing {}", p.display()))?);
     }
     let pb = progress::bar(files.len() as u64, "extracting");
-    let results: Vec<(PathBuf, Result<Vec<(String, f32)>, String>)> = files
+    let results: Vec<(PathBuf, Result<Features, String>)> = files
         .into_par_iter()
         .map(|f| {
             let r = essentia_features(&f);

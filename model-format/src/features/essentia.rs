@@ -99,7 +99,7 @@ pub fn replay_gain(mono: &[f32]) -> Option<f64> {
     powers.sort_by(f64::total_cmp);
     let p = powers[((0.95 * powers.len() as f64) as usize).min(powers.len() - 1)];
     let level = if p < 1e-10 { -100.0 } else { 10.0 * p.log10() };
-    let gain = -31.462_667_465_209_961 - level;
+    let gain = -31.462_667_465_209_96 - level;
     (gain <= 40.0).then_some(gain)
 }
 
