@@ -132,14 +132,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("songs");
     common::synth("4q", 4, 30.0, &data);
-    let song = data
-        .join("Q2")
-        .read_dir()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let song = common::first_song(&data, "Q2");
     let bundle = site().join("default.mermodel");
     let expected: Value = serde_json::from_str(&common::trainer_ok(&[
         "predict",

@@ -73,14 +73,7 @@ fn train_export_predict_and_evaluate() {
     ]);
     assert_eq!(from_run, from_bundle);
 
-    let song = data
-        .join("Q2")
-        .read_dir()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let song = common::first_song(&data, "Q2");
     let json = trainer_ok(&[
         "predict",
         song.to_str().unwrap(),

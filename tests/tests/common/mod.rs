@@ -82,3 +82,15 @@ pub fn messages(report: &serde_json::Value, list: &str, suffix: &str) -> Vec<Str
         .map(|i| i["message"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The first song (in directory order) of `quadrant`'s folder of a 4Q-layout dataset.
+pub fn first_song(dataset: &Path, quadrant: &str) -> PathBuf {
+    dataset
+        .join(quadrant)
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}
