@@ -58,10 +58,15 @@ ensure_system_packages() {
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
+    if [ "$(id -u)" != 0 ]; then
+      sudo -n true 2>/dev/null || { echo "install these Debian packages first: ${missing[*]}" >&2; return 1; }
+      sudo="sudo"
+    fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # The browser test starts this Chromium.
+  export CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
   # wgpu's Vulkan loader wants a runtime directory.
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/mer-runtime-$(id -u)}"
   mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"

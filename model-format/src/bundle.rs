@@ -190,6 +190,16 @@ impl Bundle {
         Ok(bundle)
     }
 
+    /// Samples per analysis window at the front-end's rate.
+    pub fn window_samples(&self) -> usize {
+        self.front_end.sample_rate as usize * self.window_ms as usize / 1000
+    }
+
+    /// Samples between analysis windows at the front-end's rate (at least 1).
+    pub fn shift_samples(&self) -> usize {
+        (self.front_end.sample_rate as usize * self.shift_ms as usize / 1000).max(1)
+    }
+
     /// The SincNet this bundle describes, with its weights, on `device`.
     pub fn sincnet(&self, device: &Device) -> Result<SincNet, BundleError> {
         let ModelKind::SincNet(config) = &self.model;

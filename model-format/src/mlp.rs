@@ -79,8 +79,25 @@ pub struct FeaturePipeline {
 }
 
 impl FeaturePipeline {
+    /// Checks that the parts fit together (a damaged bundle may not).
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.names.len();
+        if self.scale.len() != n || self.offset.len() != n {
+            return Err(format!(
+                "{n} feature names but {} scales and {} offsets",
+                self.scale.len(),
+                self.offset.len()
+            ));
+        }
+        if let Some(&i) = self.selected.iter().find(|&&i| i >= n) {
+            return Err(format!("selected feature {i} of {n}"));
+        }
+        Ok(())
+    }
+
     /// The network's input for one row of raw features.
     pub fn transform(&self, raw: &[f32]) -> Result<Vec<f32>, String> {
+        self.validate()?;
         if raw.len() != self.names.len() {
             return Err(format!(
                 "{} features given, the model expects {}",
@@ -119,6 +136,16 @@ mod tests {
         assert_eq!(p.transform(&[4.0, 9.0, 5.0]).unwrap(), vec![1.0, 0.5]);
         assert_eq!(p.selected_names(), vec!["a", "c"]);
         assert!(p.transform(&[1.0]).unwrap_err().contains("expects 3"));
+        let broken = FeaturePipeline {
+            selected: vec![0, 3],
+            ..p
+        };
+        assert!(
+            broken
+                .transform(&[4.0, 9.0, 5.0])
+                .unwrap_err()
+                .contains("feature 3 of 3")
+        );
     }
 
     #[test]

@@ -197,6 +197,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
             .split(',')
             .map(|v| v.parse().unwrap())
             .collect();
+        assert_eq!(got.len(), 4, "{result}");
         for (g, w) in got.iter().zip(&want) {
             assert!(
                 (g - w).abs() < 1e-3,

@@ -84,6 +84,7 @@ fn train_evaluate_and_predict_on_wgpu() {
         ]))
     };
     let (cpu, gpu) = (predict("cpu"), predict("wgpu"));
+    assert_eq!((cpu.len(), gpu.len()), (4, 4));
     for (a, g) in cpu.iter().zip(&gpu) {
         assert!((a - g).abs() < 1e-4, "cpu {cpu:?} vs wgpu {gpu:?}");
     }

@@ -4,8 +4,8 @@
 use crate::audio::{audio_files, decode_file};
 use crate::progress;
 use anyhow::{Context, Result};
+use model_format::FrontEnd;
 use model_format::features::essentia;
-use model_format::frontend::{resample, to_mono};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -16,13 +16,18 @@ pub type Features = Vec<(String, f32)>;
 /// brought to the extractor's loudness.
 pub fn essentia_features(path: &Path) -> Result<Features, String> {
     let pcm = decode_file(path).map_err(|e| e.reason)?;
-    let mono = to_mono(&pcm.samples, pcm.channels);
-    let mono =
-        resample(&mono, pcm.sample_rate, essentia::RATE as u32).map_err(|e| e.to_string())?;
+    let at_44k = FrontEnd {
+        sample_rate: essentia::RATE as u32,
+        ..FrontEnd::default()
+    };
+    let mono = at_44k
+        .to_model_rate(pcm.as_pcm())
+        .map_err(|e| e.to_string())?;
     let x = essentia::analysis_signal(&mono).ok_or("silent: no replay gain")?;
     let f = essentia::features(&x);
-    if f.is_empty() {
-        return Err("every frame is silent".into());
+    // A branch with every frame silent leaves its descriptors out (Essentia fails the file).
+    if f.len() != 2 * essentia::DESCRIPTORS {
+        return Err("too quiet to describe: every frame of a branch is silent".into());
     }
     Ok(f)
 }

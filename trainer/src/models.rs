@@ -163,8 +163,8 @@ impl ModelSource {
                     model,
                     device: device.clone(),
                     front_end: b.front_end,
-                    wlen: (rate as usize * b.window_ms as usize) / 1000,
-                    shift: ((rate as usize * b.shift_ms as usize) / 1000).max(1),
+                    wlen: b.window_samples(),
+                    shift: b.shift_samples(),
                     batch: inference_batch(config),
                     sample_rate: rate,
                 })

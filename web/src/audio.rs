@@ -19,11 +19,9 @@ pub const MAX_BYTES: f64 = 300.0 * 1024.0 * 1024.0;
 
 /// A decoded song: mono samples for the waveform and the model's segments.
 pub struct Song {
-    pub name: String,
     pub seconds: f64,
     /// The mono signal at the model's rate (what the waveform shows).
     pub mono: Vec<f32>,
-    pub sample_rate: u32,
     pub segments: Vec<Segment>,
 }
 
@@ -93,10 +91,8 @@ pub async fn decode(name: &str, bytes: &[u8], front_end: FrontEnd) -> Result<Son
         .segment(&mono)
         .map_err(|e| format!("{name}: {e}"))?;
     Ok(Song {
-        name: name.to_string(),
         seconds,
         mono,
-        sample_rate: front_end.sample_rate,
         segments,
     })
 }

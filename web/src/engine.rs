@@ -109,13 +109,9 @@ impl Engine {
         self.bundle.front_end
     }
 
-    fn samples(&self, ms: u32) -> usize {
-        (self.bundle.front_end.sample_rate as usize * ms as usize / 1000).max(1)
-    }
-
     /// One batch through the model, so shaders compile and buffers exist before a song comes.
     pub async fn warm_up(&self) -> Result<(), String> {
-        let wlen = self.samples(self.bundle.window_ms);
+        let wlen = self.bundle.window_samples();
         let x = Tensor::<2>::zeros([self.batch, wlen], &self.backend.device);
         read(self.model.forward(x)).await.map(|_| ())
     }
@@ -128,8 +124,8 @@ impl Engine {
     ) -> Result<SongPrediction, String> {
         let plan = WindowPlan::new(
             segments,
-            self.samples(self.bundle.window_ms),
-            self.samples(self.bundle.shift_ms),
+            self.bundle.window_samples(),
+            self.bundle.shift_samples(),
         );
         let total = plan.windows.len();
         let mut log_probs = Vec::with_capacity(total * 4);

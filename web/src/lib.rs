@@ -75,12 +75,14 @@ pub fn App() -> impl IntoView {
     let outcome = RwSignal::new(None::<Outcome>);
     let error = RwSignal::new(None::<String>);
     let engine = StoredValue::new_local(None::<Rc<Engine>>);
+    let device = StoredValue::new_local(None::<Backend>);
 
     // Set up the device, fetch the default model and warm it up while the page shows.
     spawn_local(async move {
         phase.set(Phase::Loading("looking for WebGPU".into()));
         let b = Backend::detect().await;
         backend.set(Some((b.label().into(), b.id, b.fallback_reason.clone())));
+        device.set_value(Some(b.clone()));
         phase.set(Phase::Loading("loading the model".into()));
         match fetch_bytes(DEFAULT_MODEL).await {
             Ok(bytes) => install(&bytes, DEFAULT_MODEL, b, engine, model, phase, error).await,
@@ -97,7 +99,12 @@ pub fn App() -> impl IntoView {
             return;
         }
         error.set(None);
-        spawn_local(analyse(file, engine, model, outcome, phase, error));
+        // Busy from now, so a second drop before the task starts is refused too.
+        phase.set(Phase::Working {
+            what: format!("reading {}", file.name()),
+            done: 0.0,
+        });
+        spawn_local(analyse(file, device, engine, model, outcome, phase, error));
     };
 
     let _ = window_event_listener(leptos::ev::dragover, |e| e.prevent_default());
@@ -298,6 +305,7 @@ async fn install(
 /// A dropped or picked file: a model bundle replaces the model, anything else is a song.
 async fn analyse(
     file: File,
+    device: StoredValue<Option<Backend>, LocalStorage>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
     model: RwSignal<Option<ModelInfo>>,
     outcome: RwSignal<Option<Outcome>>,
@@ -309,23 +317,20 @@ async fn analyse(
         error.set(Some(e));
         phase.set(Phase::Ready);
     };
-    phase.set(Phase::Working {
-        what: format!("reading {name}"),
-        done: 0.0,
-    });
     let t0 = now_ms();
     let bytes = match audio::read_bytes(&file).await {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
+    if bytes.starts_with(MAGIC) {
+        let Some(backend) = device.get_value() else {
+            return fail("the page is still starting; try again in a moment".into());
+        };
+        return install(&bytes, &name, backend, engine, model, phase, error).await;
+    }
     let Some(current) = engine.get_value() else {
         return fail("no model is loaded; drop a model bundle (.mermodel) first".into());
     };
-    if bytes.starts_with(MAGIC) {
-        let backend = current.backend.clone();
-        drop(current);
-        return install(&bytes, &name, backend, engine, model, phase, error).await;
-    }
     phase.set(Phase::Working {
         what: format!("decoding {name}"),
         done: 0.0,

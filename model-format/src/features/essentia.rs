@@ -10,7 +10,10 @@
 use super::frames::{BINS, FRAME, Spectrum, frames};
 use super::mean_stdev;
 use super::shape::{crest, distribution_shape, entropy, flatness_db, peaks};
+use crate::sincnet::sinc::{to_hz as mel_to_hz, to_mel as mel};
 
+/// Descriptors computed so far (each gives a mean and a stdev).
+pub const DESCRIPTORS: usize = 32;
 /// The rate the descriptors are defined at.
 pub const RATE: f64 = 44_100.0;
 /// Hz per spectrum bin.
@@ -101,14 +104,6 @@ pub fn replay_gain(mono: &[f32]) -> Option<f64> {
     let level = if p < 1e-10 { -100.0 } else { 10.0 * p.log10() };
     let gain = -31.462_667_465_209_96 - level;
     (gain <= 40.0).then_some(gain)
-}
-
-fn mel(hz: f64) -> f64 {
-    2595.0 * (1.0 + hz / 700.0).log10()
-}
-
-fn mel_to_hz(m: f64) -> f64 {
-    700.0 * (10f64.powf(m / 2595.0) - 1.0)
 }
 
 /// 40 HTK mel triangles from 0 to 11 kHz, linear in mel, each normalised to unit sum over
@@ -459,7 +454,7 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
-        assert_eq!(f.len(), 2 * 32, "32 descriptors so far");
+        assert_eq!(f.len(), 2 * DESCRIPTORS);
         assert!(f.iter().all(|(_, v)| v.is_finite()));
     }
 

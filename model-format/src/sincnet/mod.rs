@@ -8,7 +8,7 @@
 mod config;
 mod import;
 mod layers;
-mod sinc;
+pub(crate) mod sinc;
 
 pub use config::SincNetConfig;
 pub use import::load_pytorch;

@@ -9,11 +9,13 @@ use burn::tensor::ops::ConvOptions;
 pub const MIN_LOW_HZ: f64 = 50.0;
 pub const MIN_BAND_HZ: f64 = 50.0;
 
-fn to_mel(hz: f64) -> f64 {
+/// HTK mel of `hz`.
+pub(crate) fn to_mel(hz: f64) -> f64 {
     2595.0 * (1.0 + hz / 700.0).log10()
 }
 
-fn to_hz(mel: f64) -> f64 {
+/// Hz of HTK `mel`.
+pub(crate) fn to_hz(mel: f64) -> f64 {
     700.0 * (10f64.powf(mel / 2595.0) - 1.0)
 }
 

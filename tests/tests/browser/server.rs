@@ -54,7 +54,9 @@ impl Server {
                     });
                     let mut out = &stream;
                     match file
-                        .filter(|f| !f.components().any(|c| c.as_os_str() == ".."))
+                        .filter(|f| {
+                            f.starts_with(&root) && !f.components().any(|c| c.as_os_str() == "..")
+                        })
                         .and_then(|f| std::fs::read(&f).ok().map(|b| (f, b)))
                     {
                         Some((f, body)) => {

@@ -83,14 +83,14 @@ pub fn messages(report: &serde_json::Value, list: &str, suffix: &str) -> Vec<Str
         .collect()
 }
 
-/// The first song (in directory order) of `quadrant`'s folder of a 4Q-layout dataset.
+/// The first song (by name) of `quadrant`'s folder of a 4Q-layout dataset.
 pub fn first_song(dataset: &Path, quadrant: &str) -> PathBuf {
-    dataset
+    let mut songs: Vec<PathBuf> = dataset
         .join(quadrant)
         .read_dir()
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
+        .map(|e| e.unwrap().path())
+        .collect();
+    songs.sort();
+    songs.swap_remove(0)
 }

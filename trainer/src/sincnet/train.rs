@@ -63,6 +63,7 @@ impl TrainConfig {
 /// shard per device, every device computes the gradient of its shard on its own copy of the
 /// model, and the optimiser sums them (each shard's loss is scaled by its share of the batch,
 /// so the sum is the whole batch's mean gradient). Batch-norm statistics are per shard.
+/// See `step`.
 pub fn train(
     config: &TrainConfig,
     train_songs: &[SongSegments],
@@ -173,6 +174,10 @@ pub fn train(
 
 /// One optimiser step on `batch`, sharded over `replicas` (autodiff devices, the model's
 /// first). Returns the updated model, the batch's mean loss and its correct predictions.
+///
+/// The shards are queued one after another from this thread, and nothing is read back until
+/// all are queued, so the devices compute at the same time. Batch-norm running statistics
+/// (which burn keeps per thread) thus advance shard by shard, as over consecutive batches.
 fn step(
     model: &SincNet,
     optim: &mut ModuleOptimizer,
@@ -182,66 +187,55 @@ fn step(
 ) -> (SincNet, f64, i64) {
     let bs = batch.labels.len();
     let wlen = batch.samples.len() / bs;
-    let shard = bs.div_ceil(replicas.len());
-    // One shard's gradient, its share of the mean loss and its correct predictions.
-    let on = |i: usize, device: &Device| {
-        let rows = i * shard..((i + 1) * shard).min(bs);
-        let n = rows.len();
-        let model = if i == 0 {
-            model.clone()
-        } else {
-            model.clone().fork(device)
-        };
-        let x = TensorData::new(
-            batch.samples[rows.start * wlen..rows.end * wlen].to_vec(),
-            [n, wlen],
-        );
-        let x = Tensor::<2>::from_data(x, device);
-        let y =
-            Tensor::<1, Int>::from_data(TensorData::new(batch.labels[rows].to_vec(), [n]), device);
-        let log_probs = model.forward(x); // [n, 4]
-        let loss = log_probs
-            .clone()
-            .gather(1, y.clone().reshape([n, 1]))
-            .sum()
-            .neg()
-            .div_scalar(bs as f32);
-        let loss_value = loss.clone().into_scalar::<f32>() as f64;
-        let correct = log_probs
-            .argmax(1)
-            .reshape([n])
-            .equal(y)
-            .int()
-            .sum()
-            .into_scalar::<i64>();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        (grads, loss_value, correct)
-    };
-    if replicas.len() == 1 {
-        let (grads, loss, correct) = on(0, &replicas[0]);
-        return (optim.step(lr, model.clone(), grads), loss, correct);
-    }
-    let shards: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = replicas
-            .iter()
-            .enumerate()
-            .map(|(i, d)| s.spawn(move || on(i, d)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("shard thread"))
-            .collect()
-    });
-    let mut grads = MultiGradientsParams::default();
+    let k = replicas.len();
+    let shards: Vec<_> = replicas
+        .iter()
+        .enumerate()
+        .map(|(i, device)| {
+            // Contiguous, non-empty when k ≤ bs: rows i·bs/k .. (i+1)·bs/k.
+            let rows = i * bs / k..(i + 1) * bs / k;
+            let n = rows.len();
+            let model = if i == 0 {
+                model.clone()
+            } else {
+                model.clone().fork(device)
+            };
+            let x = TensorData::new(
+                batch.samples[rows.start * wlen..rows.end * wlen].to_vec(),
+                [n, wlen],
+            );
+            let x = Tensor::<2>::from_data(x, device);
+            let y = Tensor::<1, Int>::from_data(
+                TensorData::new(batch.labels[rows].to_vec(), [n]),
+                device,
+            );
+            let log_probs = model.forward(x); // [n, 4]
+            // The shard's share of the batch's mean loss.
+            let loss = log_probs
+                .clone()
+                .gather(1, y.clone().reshape([n, 1]))
+                .sum()
+                .neg()
+                .div_scalar(bs as f32);
+            let correct = log_probs.argmax(1).reshape([n]).equal(y).int().sum();
+            let grads = GradientsParams::from_grads(loss.clone().backward(), &model);
+            (grads, loss, correct, device.clone())
+        })
+        .collect();
     let (mut loss, mut correct) = (0.0, 0);
-    for ((g, l, c), d) in shards.into_iter().zip(replicas) {
-        grads.grads.push((g, d.clone()));
-        loss += l;
-        correct += c;
+    let mut multi = MultiGradientsParams::default();
+    for (grads, l, c, device) in shards {
+        loss += l.into_scalar::<f32>() as f64;
+        correct += c.into_scalar::<i64>();
+        multi.grads.push((grads, device));
+    }
+    if k == 1 {
+        let (grads, _) = multi.grads.pop().expect("one shard");
+        return (optim.step(lr, model.clone(), grads), loss, correct);
     }
     // The optimiser updates each parameter where its gradients were summed; gather them back.
     let model = optim
-        .step_multi(lr, model.clone(), grads)
+        .step_multi(lr, model.clone(), multi)
         .fork(&replicas[0]);
     (model, loss, correct)
 }
