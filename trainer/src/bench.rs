@@ -121,7 +121,7 @@ pub fn sincnet(
     let train_rate = (steps * batch) as f64 / t.elapsed().as_secs_f64();
 
     let inference = config.init(on).valid();
-    let n = crate::sincnet::inference_batch(config);
+    let n = crate::sincnet::inference_batch(config, on);
     let run = |k: usize| {
         let x = Tensor::<2>::from_data(TensorData::new(noise(n, k), [n, wlen]), on);
         let _: Vec<f32> = inference

@@ -147,7 +147,7 @@ impl ModelSource {
                     front_end: FrontEnd::default(),
                     wlen: c.model.window_samples(),
                     shift: c.shift_samples(),
-                    batch: inference_batch(&c.model),
+                    batch: inference_batch(&c.model, device),
                     sample_rate: c.model.sample_rate,
                 })
             }
@@ -165,7 +165,7 @@ impl ModelSource {
                     front_end: b.front_end,
                     wlen: b.window_samples(),
                     shift: b.shift_samples(),
-                    batch: inference_batch(config),
+                    batch: inference_batch(config, device),
                     sample_rate: rate,
                 })
             }

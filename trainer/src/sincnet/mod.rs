@@ -13,14 +13,20 @@ use model_format::sincnet::{SincNet, SincNetConfig};
 
 /// Most windows per forward pass at inference.
 pub const INFERENCE_BATCH: usize = 256;
-/// Largest activation of an inference batch: under wgpu's 128 MiB cap on one buffer binding.
+/// Largest activation of an inference batch on a GPU: under wgpu's 128 MiB cap on one
+/// buffer binding.
 pub const INFERENCE_BYTES: usize = 96 << 20;
 
-/// Windows per inference batch for `config`.
-pub fn inference_batch(config: &SincNetConfig) -> usize {
-    config
-        .windows_per_batch(INFERENCE_BYTES)
-        .min(INFERENCE_BATCH)
+/// Windows per inference batch for `config` on `device`: [`INFERENCE_BATCH`] on the CPU, and
+/// on a GPU as many as keep the largest activation under [`INFERENCE_BYTES`].
+pub fn inference_batch(config: &SincNetConfig, device: &Device) -> usize {
+    if *device == Device::flex() {
+        INFERENCE_BATCH
+    } else {
+        config
+            .windows_per_batch(INFERENCE_BYTES)
+            .min(INFERENCE_BATCH)
+    }
 }
 
 /// Log-posteriors of every window of `plan` (`[windows · 4]`), in batches of `batch`, on
@@ -47,4 +53,17 @@ pub fn infer(
         start = end;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_takes_full_batches_and_gpus_capped_ones() {
+        let config = SincNetConfig::paper(200);
+        assert_eq!(inference_batch(&config, &Device::flex()), INFERENCE_BATCH);
+        // 80 filters × 2950 samples × 4 bytes a window: 106 windows under 96 MiB.
+        assert_eq!(config.windows_per_batch(INFERENCE_BYTES), 106);
+    }
 }

@@ -256,7 +256,7 @@ fn evaluate_now(
         test,
         config.model.window_samples(),
         config.shift_samples(),
-        super::inference_batch(&config.model),
+        super::inference_batch(&config.model, device),
         config.model.sample_rate,
         device,
         &pb,
