@@ -3,7 +3,8 @@
 //! dropped on the page; the quadrant and probabilities it shows must equal `trainer predict`
 //! with the same bundle, once on WebGPU (Chromium's software adapter) and once without it.
 //!
-//! Needs the site built into `dist/` (`scripts/test` does it), `chromedriver` and
+//! Needs the site built for `/mer/` into `target/site/` (`scripts/test` does it; `dist/` from
+//! `scripts/demo` is built for `/`), `chromedriver` and
 //! `/usr/bin/chromium`. Without them the test is skipped, unless `MER_E2E=1` (as in CI),
 //! where their absence is a failure. `MER_E2E_OUT=DIR` keeps a screenshot per backend there.
 
@@ -25,7 +26,7 @@ const PREFIX: &str = "/mer/";
 fn site() -> PathBuf {
     std::env::var_os("MER_SITE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site"))
 }
 
 fn chromium() -> String {

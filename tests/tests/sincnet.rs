@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{synth, trainer, trainer_ok};
+use common::{Scratch, trainer, trainer_ok};
 use std::path::{Path, PathBuf};
 
 fn shared_parity_weights() -> PathBuf {
@@ -15,16 +15,9 @@ fn shared_parity_weights() -> PathBuf {
 
 #[test]
 fn train_export_predict_and_evaluate() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("4q");
-    let cache = tmp.path().join("cache");
-    let run = tmp.path().join("run");
-    synth("4q", 16, 4.0, &data);
-    let (d, c, r) = (
-        data.to_str().unwrap(),
-        cache.to_str().unwrap(),
-        run.to_str().unwrap(),
-    );
+    let scratch = Scratch::new("4q", 16, 4.0);
+    let (tmp, data, run) = (&scratch.tmp, &scratch.data, &scratch.run);
+    let (d, c, r) = scratch.args();
     let out = trainer_ok(&[
         "train",
         "--data",
@@ -73,7 +66,7 @@ fn train_export_predict_and_evaluate() {
     ]);
     assert_eq!(from_run, from_bundle);
 
-    let song = common::first_song(&data, "Q2");
+    let song = common::first_song(data, "Q2");
     let json = trainer_ok(&[
         "predict",
         song.to_str().unwrap(),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{synth, trainer_ok};
+use common::{Scratch, trainer_ok};
 
 fn probabilities(json: &str) -> Vec<f64> {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
@@ -17,16 +17,9 @@ fn probabilities(json: &str) -> Vec<f64> {
 
 #[test]
 fn train_evaluate_and_predict_on_wgpu() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("tr");
-    let cache = tmp.path().join("cache");
-    let run = tmp.path().join("run");
-    synth("tr", 8, 3.0, &data);
-    let (d, c, r) = (
-        data.to_str().unwrap(),
-        cache.to_str().unwrap(),
-        run.to_str().unwrap(),
-    );
+    let scratch = Scratch::new("tr", 8, 3.0);
+    let (tmp, run) = (&scratch.tmp, &scratch.run);
+    let (d, c, r) = scratch.args();
     let out = trainer_ok(&[
         "train",
         "--data",

@@ -48,17 +48,18 @@ impl Server {
                     let path = line.split(' ').nth(1).unwrap_or("/").to_string();
                     log.lock().unwrap().push(path.clone());
                     let path = path.split('?').next().unwrap_or("/");
-                    let file = path.strip_prefix(prefix).map(|rest| {
-                        let rest = if rest.is_empty() { "index.html" } else { rest };
-                        root.join(rest)
-                    });
-                    let mut out = &stream;
-                    match file
-                        .filter(|f| {
-                            f.starts_with(&root) && !f.components().any(|c| c.as_os_str() == "..")
+                    // Only plain relative paths inside the site: no `..`, no absolute path.
+                    let file = path
+                        .strip_prefix(prefix)
+                        .filter(|rest| {
+                            !rest.starts_with('/') && !rest.split('/').any(|s| s == "..")
                         })
-                        .and_then(|f| std::fs::read(&f).ok().map(|b| (f, b)))
-                    {
+                        .map(|rest| {
+                            let rest = if rest.is_empty() { "index.html" } else { rest };
+                            root.join(rest)
+                        });
+                    let mut out = &stream;
+                    match file.and_then(|f| std::fs::read(&f).ok().map(|b| (f, b))) {
                         Some((f, body)) => {
                             let _ = write!(
                                 out,

@@ -94,3 +94,35 @@ pub fn first_song(dataset: &Path, quadrant: &str) -> PathBuf {
     songs.sort();
     songs.swap_remove(0)
 }
+
+/// A temporary folder holding a synthetic dataset, a decode cache and a run folder.
+pub struct Scratch {
+    pub tmp: tempfile::TempDir,
+    pub data: PathBuf,
+    pub cache: PathBuf,
+    pub run: PathBuf,
+}
+
+impl Scratch {
+    /// `songs` synthetic songs of `seconds` in `layout`.
+    pub fn new(layout: &str, songs: usize, seconds: f64) -> Scratch {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join(layout);
+        synth(layout, songs, seconds, &data);
+        Scratch {
+            cache: tmp.path().join("cache"),
+            run: tmp.path().join("run"),
+            data,
+            tmp,
+        }
+    }
+
+    /// The dataset, cache and run folders as arguments.
+    pub fn args(&self) -> (&str, &str, &str) {
+        (
+            self.data.to_str().unwrap(),
+            self.cache.to_str().unwrap(),
+            self.run.to_str().unwrap(),
+        )
+    }
+}
