@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
 """Our handcrafted features against the reference implementations, file by file.
 
-Computes Essentia's music-extractor low-level features (the recipe of the paper's set:
-silent frames dropped, frames of 2048 every 1024, mean and stdev) and ours
-(`trainer features`) on the same audio files, and prints the Pearson correlation of every
-feature across the files, worst first. Outside CI: it needs the reference from PyPI.
+Two sets, chosen with --set (default all):
 
-    python3 -m venv .venv && .venv/bin/pip install essentia==2.1b6.dev1389 numpy
-    .venv/bin/python scripts/compare-features.py SONGS_DIR_OR_FILES... [--trainer PATH]
+  essentia  Essentia's music-extractor low-level features (the recipe of the paper's set:
+            silent frames dropped, frames of 2048 every 1024, mean and stdev), against
+            `trainer features --set essentia`, both on the original files.
+  is13      openSMILE's IS13_ComParE LLDs and their deltas, summarised as the 260 features
+            (per column `_stddev` then `_amean`: population standard deviation and mean over
+            all frames of each level), against `trainer features --set is13`. Both read the same
+            16 kHz mono float WAVs, made in a temporary folder (channels averaged, then
+            scipy's resample_poly); files soundfile cannot read (m4a) are skipped.
+
+For every feature it prints the Pearson correlation across the files, worst first, with both
+means, and how many features reach r >= 0.95. Outside CI: it needs the references from PyPI.
+
+    python3 -m venv .venv
+    .venv/bin/pip install essentia==2.1b6.dev1389 opensmile==2.6.0 numpy scipy soundfile
+    .venv/bin/python scripts/compare-features.py SONGS_DIR_OR_FILES... [--set essentia|is13|all]
+        [--trainer PATH]
 """
 
 import argparse
@@ -20,31 +31,117 @@ import tempfile
 import numpy as np
 
 
-def theirs(path):
+def essentia_features(paths):
     import essentia
     import essentia.standard as es
 
     essentia.log.infoActive = False
     essentia.log.warningActive = False
-    pool, _ = es.MusicExtractor(
+    extractor = es.MusicExtractor(
         lowlevelSilentFrames="drop",
         lowlevelFrameSize=2048,
         lowlevelHopSize=1024,
         lowlevelStats=["mean", "stdev"],
-    )(path)
-    return {
-        n: float(pool[n])
-        for n in pool.descriptorNames()
-        if n.startswith("lowlevel.") and isinstance(pool[n], float)
-    }
+    )
+    out = {}
+    for i, path in enumerate(paths, 1):
+        print(f"essentia {i}/{len(paths)}: {path}", file=sys.stderr)
+        pool, _ = extractor(path)
+        out[path] = {
+            n: float(pool[n])
+            for n in pool.descriptorNames()
+            if n.startswith("lowlevel.") and isinstance(pool[n], float)
+        }
+    return out
 
 
-def ours(paths, trainer):
+def is13_features(wavs):
+    import opensmile
+
+    levels = [
+        opensmile.Smile(feature_set=opensmile.FeatureSet.IS13, feature_level=level)
+        for level in (
+            opensmile.FeatureLevel.LowLevelDescriptors,
+            opensmile.FeatureLevel.LowLevelDescriptors_Deltas,
+        )
+    ]
+    out = {}
+    for i, wav in enumerate(wavs, 1):
+        print(f"opensmile {i}/{len(wavs)}: {wav}", file=sys.stderr)
+        row = {}
+        for smile in levels:
+            for name, column in smile.process_file(wav).items():
+                v = column.to_numpy(np.float64)
+                row[f"{name}_stddev"] = v.std()
+                row[f"{name}_amean"] = v.mean()
+        out[wav] = row
+    return out
+
+
+def to_16k_mono(src, dst):
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    y, fs = sf.read(src, dtype="float64", always_2d=True)
+    g = np.gcd(16000, fs)
+    mono = resample_poly(y.mean(axis=1), 16000 // g, fs // g)
+    sf.write(dst, mono.astype(np.float32), 16000, subtype="FLOAT")
+
+
+def ours(paths, trainer, feature_set):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "ours.csv")
-        subprocess.run([*trainer, "features", *paths, "--out", out], check=True)
+        subprocess.run([*trainer, "features", "--set", feature_set, "--out", out, *paths], check=True)
         with open(out) as f:
             return {r.pop("path"): {k: float(v) for k, v in r.items()} for r in csv.DictReader(f)}
+
+
+def report(title, mine, ref):
+    """Prints the table for one set; `mine` and `ref` map the same file keys to feature dicts."""
+    both = [f for f in ref if f in mine]
+    names = list(ref[both[0]]) if both else []
+    print(f"\n== {title}: {len(both)} files ==")
+    print(f"{'feature':<48} {'pearson r':>10} {'ours mean':>12} {'theirs mean':>12}")
+    rows = []
+    for n in names:
+        b = np.array([ref[f][n] for f in both])
+        if n not in mine[both[0]]:
+            rows.append((n, None, None, b.mean()))
+            continue
+        a = np.array([mine[f][n] for f in both])
+        r = np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else float("nan")
+        rows.append((n, r, a.mean(), b.mean()))
+    rows.sort(key=lambda t: (t[1] is None, -1 if t[1] is None or np.isnan(t[1]) else t[1]))
+    for n, r, a, b in rows:
+        if r is None:
+            print(f"{n:<48} {'not yet':>10} {'':>12} {b:>12.4g}")
+        else:
+            print(f"{n:<48} {r:>10.4f} {a:>12.4g} {b:>12.4g}")
+    done = [r for _, r, _, _ in rows if r is not None and not np.isnan(r)]
+    good = sum(r >= 0.95 for r in done)
+    print(f"{good} of {len(done)} implemented features at r >= 0.95 ({len(rows)} in all)")
+
+
+def compare_essentia(files, trainer):
+    mine = ours(files, trainer, "essentia")
+    report("essentia", mine, essentia_features(files))
+
+
+def compare_is13(files, trainer):
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wavs = []
+        for i, f in enumerate(files):
+            wav = os.path.join(tmp, f"{i:05d}-{os.path.splitext(os.path.basename(f))[0]}.wav")
+            try:
+                to_16k_mono(f, wav)
+            except sf.LibsndfileError as e:
+                print(f"is13: skipping {f}: {e}", file=sys.stderr)
+                continue
+            wavs.append(wav)
+        mine = ours(wavs, trainer, "is13")
+        report("is13 (16 kHz mono)", mine, is13_features(wavs))
 
 
 def audio_files(paths):
@@ -60,35 +157,15 @@ def audio_files(paths):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="+")
+    ap.add_argument("--set", choices=["essentia", "is13", "all"], default="all")
     ap.add_argument("--trainer", default="cargo run --quiet --release -p trainer --")
     args = ap.parse_args()
     files = sorted(os.path.abspath(f) for f in audio_files(args.paths))
-    mine = ours(files, args.trainer.split())
-    ref = {}
-    for i, f in enumerate(files, 1):
-        print(f"essentia {i}/{len(files)}: {f}", file=sys.stderr)
-        ref[f] = theirs(f)
-    both = [f for f in files if f in mine and f in ref]
-    names = sorted(set(ref[both[0]]) if both else [])
-    print(f"{len(both)} files\n{'feature':<48} {'pearson r':>10} {'ours mean':>12} {'theirs mean':>12}")
-    rows = []
-    for n in names:
-        if n not in mine[both[0]]:
-            rows.append((n, None, None, np.mean([ref[f][n] for f in both])))
-            continue
-        a = np.array([mine[f][n] for f in both])
-        b = np.array([ref[f][n] for f in both])
-        r = np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else float("nan")
-        rows.append((n, r, a.mean(), b.mean()))
-    rows.sort(key=lambda t: (t[1] is None, -1 if t[1] is None or np.isnan(t[1]) else t[1]))
-    for n, r, a, b in rows:
-        if r is None:
-            print(f"{n:<48} {'not yet':>10} {'':>12} {b:>12.4g}")
-        else:
-            print(f"{n:<48} {r:>10.4f} {a:>12.4g} {b:>12.4g}")
-    done = [r for _, r, _, _ in rows if r is not None and not np.isnan(r)]
-    if done:
-        print(f"\n{sum(r >= 0.95 for r in done)} of {len(done)} implemented features at r >= 0.95")
+    trainer = args.trainer.split()
+    if args.set in ("essentia", "all"):
+        compare_essentia(files, trainer)
+    if args.set in ("is13", "all"):
+        compare_is13(files, trainer)
 
 
 if __name__ == "__main__":

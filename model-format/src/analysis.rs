@@ -157,6 +157,40 @@ pub fn aggregate(
     }
 }
 
+/// A song's verdict from one log-posterior per segment (a model that sees whole segments, like
+/// the MLP): `spans` are the segments' `(start, end)` in seconds.
+pub fn from_segments(spans: &[(f64, f64)], log_probs: &[[f32; 4]]) -> SongPrediction {
+    assert_eq!(spans.len(), log_probs.len(), "one row of 4 per segment");
+    let mut total = [0f64; 4];
+    let segments = spans
+        .iter()
+        .zip(log_probs)
+        .map(|(&(start_seconds, end_seconds), row)| {
+            let sum = row.map(f64::from);
+            for c in 0..4 {
+                total[c] += sum[c];
+            }
+            SegmentPrediction {
+                start_seconds,
+                end_seconds,
+                quadrant: argmax(&sum),
+                probabilities: softmax_of_mean(&sum, 1),
+                log_prob_sum: sum,
+                windows: 1,
+            }
+        })
+        .collect();
+    let probabilities = softmax_of_mean(&total, spans.len());
+    let (valence, arousal) = valence_arousal(&probabilities);
+    SongPrediction {
+        quadrant: argmax(&total),
+        probabilities,
+        valence,
+        arousal,
+        segments,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +248,20 @@ mod tests {
         assert_eq!(valence_arousal(&[1.0, 0.0, 0.0, 0.0]), (1.0, 1.0));
         assert_eq!(valence_arousal(&[0.0, 0.0, 1.0, 0.0]), (-1.0, -1.0));
         assert_eq!(valence_arousal(&[0.25; 4]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn segment_level_models_sum_their_segments() {
+        let lp = |p: [f32; 4]| p.map(f32::ln);
+        let p = from_segments(
+            &[(0.0, 7.5), (7.5, 15.0)],
+            &[lp([0.6, 0.2, 0.1, 0.1]), lp([0.1, 0.5, 0.1, 0.3])],
+        );
+        assert_eq!(p.segments[0].quadrant, Quadrant::Q1);
+        assert_eq!(p.segments[1].quadrant, Quadrant::Q2);
+        assert!((p.segments[1].probabilities[1] - 0.5).abs() < 1e-6);
+        // ln .6 + ln .1 < ln .2 + ln .5: the song is Q2.
+        assert_eq!(p.quadrant, Quadrant::Q2);
+        assert_eq!(p.segments[1].end_seconds, 15.0);
     }
 }

@@ -5,8 +5,12 @@
 //! the payload (32 bytes), then the payload: a [`Bundle`] serialised with bincode (serde,
 //! standard configuration). The weights inside are a burnpack of the model's parameters,
 //! optionally in f16. A truncated, corrupted, foreign or newer file is a [`BundleError`].
+//!
+//! Version 2 added the MLP; a version 1 file (SincNet only) reads unchanged.
 
 use crate::FrontEnd;
+use crate::features::FeatureSet;
+use crate::mlp::{FeaturePipeline, Mlp, MlpConfig};
 use crate::sincnet::{SincNet, SincNetConfig};
 use burn::prelude::*;
 use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
@@ -16,19 +20,29 @@ use serde::{Deserialize, Serialize};
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"MERMODEL";
 /// The version this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this code reads.
+const OLDEST_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 
 /// The architecture and its configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelKind {
     SincNet(SincNetConfig),
+    /// The handcrafted-feature baseline: a song segment's features, scaled and selected by
+    /// `pipeline`, into the network.
+    Mlp {
+        config: MlpConfig,
+        features: FeatureSet,
+        pipeline: FeaturePipeline,
+    },
 }
 
 impl ModelKind {
     pub fn name(&self) -> String {
         match self {
             ModelKind::SincNet(c) => format!("SincNet {} ms", c.window_ms),
+            ModelKind::Mlp { features, .. } => format!("MLP on {} features", features.name()),
         }
     }
 }
@@ -83,7 +97,9 @@ pub enum BundleError {
     NotABundle,
     #[error("bundle format {found} is newer than this program reads ({FORMAT_VERSION}); update it")]
     Newer { found: u32 },
-    #[error("bundle format {found} is not supported (this program reads {FORMAT_VERSION})")]
+    #[error(
+        "bundle format {found} is not supported (this program reads {OLDEST_VERSION} to {FORMAT_VERSION})"
+    )]
     Unsupported { found: u32 },
     #[error("truncated: {found} of {expected} bytes")]
     Truncated { expected: u64, found: u64 },
@@ -164,7 +180,7 @@ impl Bundle {
         if version > FORMAT_VERSION {
             return Err(BundleError::Newer { found: version });
         }
-        if version != FORMAT_VERSION {
+        if version < OLDEST_VERSION {
             return Err(BundleError::Unsupported { found: version });
         }
         let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
@@ -202,11 +218,45 @@ impl Bundle {
 
     /// The SincNet this bundle describes, with its weights, on `device`.
     pub fn sincnet(&self, device: &Device) -> Result<SincNet, BundleError> {
-        let ModelKind::SincNet(config) = &self.model;
+        let ModelKind::SincNet(config) = &self.model else {
+            return Err(BundleError::Malformed(format!(
+                "a {} where a SincNet was expected",
+                self.model.name()
+            )));
+        };
         config.validate().map_err(BundleError::Malformed)?;
         let mut model = config.init(device);
         unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
         Ok(model)
+    }
+
+    /// The MLP this bundle describes, with its weights on `device` and its feature pipeline.
+    pub fn mlp(&self, device: &Device) -> Result<(Mlp, FeatureSet, FeaturePipeline), BundleError> {
+        let ModelKind::Mlp {
+            config,
+            features,
+            pipeline,
+        } = &self.model
+        else {
+            return Err(BundleError::Malformed(format!(
+                "a {} where an MLP was expected",
+                self.model.name()
+            )));
+        };
+        pipeline.validate().map_err(BundleError::Malformed)?;
+        if pipeline.selected.len() != config.inputs || pipeline.names.len() != features.values() {
+            return Err(BundleError::Malformed(format!(
+                "{} selected of {} features for a network of {} inputs on {} {} features",
+                pipeline.selected.len(),
+                pipeline.names.len(),
+                config.inputs,
+                features.values(),
+                features.name()
+            )));
+        }
+        let mut model = config.init(device);
+        unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
+        Ok((model, *features, pipeline.clone()))
     }
 }
 
@@ -309,11 +359,68 @@ mod tests {
         assert!(err.to_string().contains("newer"), "{err}");
         // Weights of another architecture do not load.
         let mut other = b.clone();
-        let ModelKind::SincNet(c) = &mut other.model;
+        let ModelKind::SincNet(c) = &mut other.model else {
+            unreachable!()
+        };
         c.fc = vec![32, 16];
         assert!(matches!(
             other.sincnet(&Device::flex()),
             Err(BundleError::Weights(_))
+        ));
+    }
+
+    #[test]
+    fn version_1_files_still_read() {
+        let (b, _) = bundle(WeightsDType::F32);
+        let mut v1 = b.to_bytes();
+        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(Bundle::from_bytes(&v1).unwrap(), b);
+        v1[8..12].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            Bundle::from_bytes(&v1),
+            Err(BundleError::Unsupported { found: 0 })
+        ));
+    }
+
+    #[test]
+    fn an_mlp_round_trips_with_its_pipeline() {
+        let device = Device::flex();
+        let set = FeatureSet::Essentia;
+        let config = MlpConfig::paper(3);
+        let model = config.init(&device);
+        let pipeline = FeaturePipeline {
+            names: (0..set.values()).map(|i| format!("f{i}")).collect(),
+            scale: vec![1.0; set.values()],
+            offset: vec![0.0; set.values()],
+            selected: vec![0, 5, 9],
+        };
+        let b = Bundle {
+            model: ModelKind::Mlp {
+                config,
+                features: set,
+                pipeline: pipeline.clone(),
+            },
+            weights: pack_weights(&model, WeightsDType::F32).unwrap(),
+            window_ms: 0,
+            shift_ms: 0,
+            ..bundle(WeightsDType::F32).0
+        };
+        let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
+        let (m, f, p) = back.mlp(&device).unwrap();
+        assert_eq!((f, &p), (set, &pipeline));
+        let x = Tensor::<2>::from_data(TensorData::new(vec![0.3f32; 3], [1, 3]), &device);
+        let out = |m: &Mlp| -> Vec<f32> { m.forward(x.clone()).into_data().try_to_vec().unwrap() };
+        assert_eq!(out(&m), out(&model));
+        assert!(back.sincnet(&device).is_err());
+        assert!(bundle(WeightsDType::F32).0.mlp(&device).is_err());
+        // A pipeline that does not fit the network is refused.
+        let mut broken = b.clone();
+        if let ModelKind::Mlp { pipeline, .. } = &mut broken.model {
+            pipeline.selected.pop();
+        }
+        assert!(matches!(
+            broken.mlp(&device),
+            Err(BundleError::Malformed(_))
         ));
     }
 }

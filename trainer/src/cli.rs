@@ -4,6 +4,7 @@ use crate::audio::DecodeCache;
 use crate::dataset::split::Split;
 use crate::dataset::{Dataset, Layout};
 use crate::device::Backend;
+use crate::mlp::experiment::MlpRunConfig;
 use crate::models::{DataSpec, ModelSource};
 use crate::sincnet::train::TrainConfig;
 use crate::synth::{SynthOptions, write_dataset};
@@ -12,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use model_format::FrontEnd;
 use model_format::bundle::WeightsDType;
+use model_format::features::FeatureSet;
 use model_format::sincnet::SincNetConfig;
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,7 +35,7 @@ enum Command {
     /// Datasets: synthesise, inspect, split.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Train SincNet on a dataset's split (resumable).
+    /// Train SincNet (resumable) or an MLP baseline on a dataset's split.
     Train(TrainArgs),
     /// Evaluate a run or a bundle: segment and song level metrics.
     Eval {
@@ -89,12 +91,19 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         shift_ms: u32,
     },
-    /// Handcrafted features (the Essentia-style set so far) of audio files, as CSV.
+    /// Handcrafted features (IS13 ComParE, Essentia or both) of audio files, as CSV.
     Features {
         /// Audio files or folders.
         paths: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
+        #[arg(long, default_value = "combined")]
+        set: FeatureSet,
+        /// One row per song segment (what the MLP learns from, cached) instead of per file.
+        #[arg(long)]
+        segments: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Speed measurements, printed as tables.
     #[command(subcommand)]
@@ -156,8 +165,14 @@ struct TrainArgs {
     /// Continue the run in `--run` from its last checkpoint.
     #[arg(long)]
     resume: bool,
-    #[arg(long, value_parser = ["sincnet"], default_value = "sincnet")]
+    #[arg(long, value_parser = ["sincnet", "mlp"], default_value = "sincnet")]
     model: String,
+    /// The MLP's features: is13, essentia or combined.
+    #[arg(long, default_value = "is13")]
+    features: FeatureSet,
+    /// Features the MLP keeps (chi-squared selection).
+    #[arg(long, default_value_t = 50)]
+    k: usize,
     #[command(flatten)]
     device: DeviceArgs,
     /// Train data-parallel on this many GPUs (with `--device wgpu`).
@@ -178,6 +193,7 @@ struct TrainArgs {
     epochs: usize,
     #[arg(long, default_value_t = 0.004)]
     lr: f64,
+    /// Seed of the model's initialisation and batches.
     #[arg(long, default_value_t = 12)]
     seed: u64,
     #[arg(long, default_value_t = 10)]
@@ -188,6 +204,13 @@ struct TrainArgs {
 }
 
 impl TrainArgs {
+    fn mlp_config(&self) -> MlpRunConfig {
+        let mut c = MlpRunConfig::paper(self.features);
+        c.k = self.k;
+        c.train.seed = self.seed;
+        c
+    }
+
     fn config(&self) -> TrainConfig {
         let mut c = TrainConfig::paper(self.window_ms);
         c.model.fc = self.fc.clone();
@@ -410,10 +433,20 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
             )?;
         }
         Command::Train(args) => {
+            let cache = args.data.cache.cache();
+            if args.model == "mlp" {
+                // Features are cached per song, so a rerun resumes the slow part.
+                return models::train_mlp_command(
+                    &args.data.spec(),
+                    &args.mlp_config(),
+                    &args.run,
+                    &cache,
+                    w,
+                );
+            }
             if args.resume && !args.run.join("config.json").exists() {
                 bail!("{} holds no run to resume", args.run.display());
             }
-            let cache = args.data.cache.cache();
             let devices = args.device.device.devices(args.gpus)?;
             models::train_command(
                 &args.data.spec(),
@@ -512,11 +545,18 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 bench::sincnet(&config, batch_size, steps, device.device)?
             )?;
         }
-        Command::Features { paths, out } => {
+        Command::Features {
+            paths,
+            out,
+            set,
+            segments,
+            cache,
+        } => {
             if paths.is_empty() {
                 bail!("name at least one audio file or folder");
             }
-            let (rows, failed) = crate::features::extract(&paths, &out)?;
+            let (rows, failed) =
+                crate::features::extract(&paths, set, segments, &cache.cache(), &out)?;
             for (p, why) in &failed {
                 eprintln!("skipped {}: {why}", p.display());
             }

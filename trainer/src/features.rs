@@ -1,49 +1,190 @@
-//! `trainer features`: handcrafted features of audio files, one CSV row per file, computed on
-//! every core. A file that cannot be read is reported and left out; the rest go on.
+//! Handcrafted features of songs, segment by segment, on every core: what the MLP baselines
+//! learn from. Each song's values are cached on disk (keyed by the file's bytes and the
+//! feature set), so an interrupted extraction resumes where it stopped.
 
-use crate::audio::{audio_files, decode_file};
+use crate::audio::{AudioError, DecodeCache, audio_files, decode_file};
+use crate::dataset::{Issue, Song};
 use crate::progress;
 use anyhow::{Context, Result};
-use model_format::FrontEnd;
-use model_format::features::essentia;
+use indicatif::ProgressBar;
+use model_format::features::FeatureSet;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Named feature values, in name order.
-pub type Features = Vec<(String, f32)>;
+/// Bumped whenever an extractor changes what it computes.
+const FEATURES_VERSION: u32 = 1;
 
-/// The Essentia-style features of one file: decoded, mixed to mono, resampled to 44.1 kHz and
-/// brought to the extractor's loudness.
-pub fn essentia_features(path: &Path) -> Result<Features, String> {
-    let pcm = decode_file(path).map_err(|e| e.reason)?;
-    let at_44k = FrontEnd {
-        sample_rate: essentia::RATE as u32,
-        ..FrontEnd::default()
+/// The features of a song's segments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SongFeatures {
+    pub names: Vec<String>,
+    /// One row per segment, in [`SongFeatures::names`] order.
+    pub rows: Vec<Vec<f32>>,
+    /// Each segment's `(start, end)` in seconds.
+    pub spans: Vec<(f64, f64)>,
+}
+
+/// The on-disk store of [`SongFeatures`], in a `features` folder of the decode cache.
+fn entry_path(cache: &DecodeCache, set: FeatureSet, bytes: &[u8]) -> Option<PathBuf> {
+    let mut h = blake3::Hasher::new();
+    h.update(&FEATURES_VERSION.to_le_bytes());
+    h.update(set.name().as_bytes());
+    h.update(bytes);
+    let key = h.finalize().to_hex();
+    Some(cache.dir()?.join("features").join(format!("{key}.json")))
+}
+
+/// Computes a song's features from its segments (decoded through `cache`).
+fn compute(path: &Path, set: FeatureSet, cache: &DecodeCache) -> Result<SongFeatures, AudioError> {
+    let segments_at = |fe| {
+        cache
+            .with_front_end(fe)
+            .load_segments(path)
+            .map(|(_, s)| (s, fe.sample_rate as f64))
     };
-    let mono = at_44k
-        .to_model_rate(pcm.as_pcm())
-        .map_err(|e| e.to_string())?;
-    let x = essentia::analysis_signal(&mono).ok_or("silent: no replay gain")?;
-    let f = essentia::features(&x);
-    // A branch with every frame silent leaves its descriptors out (Essentia fails the file).
-    if f.len() != 2 * essentia::DESCRIPTORS {
-        return Err("too quiet to describe: every frame of a branch is silent".into());
+    let (fe16, fe44) = set.front_ends();
+    let s16 = fe16.map(segments_at).transpose()?;
+    let s44 = fe44.map(segments_at).transpose()?;
+    let (timing, rate) = s16
+        .as_ref()
+        .or(s44.as_ref())
+        .expect("a set uses a front-end");
+    let mut out = SongFeatures {
+        names: Vec::new(),
+        rows: Vec::with_capacity(timing.len()),
+        spans: timing
+            .iter()
+            .map(|s| {
+                let start = s.start as f64 / rate;
+                (start, start + s.samples.len() as f64 / rate)
+            })
+            .collect(),
+    };
+    for i in 0..timing.len() {
+        let named = set
+            .extract(
+                s16.as_ref().map(|(s, _)| s[i].samples.as_slice()),
+                s44.as_ref().map(|(s, _)| s[i].samples.as_slice()),
+            )
+            .map_err(|e| AudioError::new(path, format!("segment {}: {e}", i + 1)))?;
+        if out.names.is_empty() {
+            out.names = named.iter().map(|(n, _)| n.clone()).collect();
+        }
+        out.rows.push(named.into_iter().map(|(_, v)| v).collect());
+    }
+    Ok(out)
+}
+
+/// A song's features: from the cache when an intact entry exists, else computed and stored.
+pub fn song_features(
+    path: &Path,
+    set: FeatureSet,
+    cache: &DecodeCache,
+) -> Result<SongFeatures, AudioError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
+    let entry = entry_path(cache, set, &bytes);
+    if let Some(e) = &entry
+        && let Ok(stored) = std::fs::read(e)
+        && let Ok(f) = serde_json::from_slice::<SongFeatures>(&stored)
+        && f.names.len() == set.values()
+        && f.rows.iter().all(|r| r.len() == set.values())
+    {
+        return Ok(f);
+    }
+    let f = compute(path, set, cache)?;
+    if let Some(e) = &entry {
+        // A cache that cannot be written only costs time.
+        let _ = store(e, &f);
     }
     Ok(f)
 }
 
-/// Writes the features of every audio file under `paths` to `out` (CSV: `path`, then one
-/// column per feature). Returns the rows written and the files that failed, with why.
-pub fn extract(paths: &[PathBuf], out: &Path) -> Result<(usize, Vec<(PathBuf, String)>)> {
+fn store(path: &Path, f: &SongFeatures) -> std::io::Result<()> {
+    std::fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
+    let tmp = path.with_extension(format!("{}.part", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_vec(f)?)?;
+    std::fs::rename(tmp, path)
+}
+
+/// The features of `songs`, in parallel; unreadable songs come back as skipped issues.
+pub fn songs_features(
+    songs: &[Song],
+    set: FeatureSet,
+    cache: &DecodeCache,
+    progress: &ProgressBar,
+) -> (Vec<(Song, SongFeatures)>, Vec<Issue>) {
+    progress.set_length(songs.len() as u64);
+    let results: Vec<_> = songs
+        .par_iter()
+        .map(|s| {
+            let r = song_features(&s.path, set, cache)
+                .map(|f| (s.clone(), f))
+                .map_err(|e| Issue::skipped(s.path.clone(), e.reason));
+            progress.inc(1);
+            r
+        })
+        .collect();
+    progress.finish_and_clear();
+    let (ok, bad): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    (
+        ok.into_iter().map(Result::unwrap).collect(),
+        bad.into_iter().map(|r| r.unwrap_err()).collect(),
+    )
+}
+
+/// The features of a whole file, unsegmented and not normalised: what the reference
+/// extractors compute on the same file.
+pub fn file_features(path: &Path, set: FeatureSet) -> Result<Vec<(String, f32)>, String> {
+    let pcm = decode_file(path).map_err(|e| e.reason)?;
+    let (fe16, fe44) = set.front_ends();
+    let mono =
+        |fe: model_format::FrontEnd| fe.to_model_rate(pcm.as_pcm()).map_err(|e| e.to_string());
+    let m16 = fe16.map(mono).transpose()?;
+    let m44 = fe44.map(mono).transpose()?;
+    set.extract(m16.as_deref(), m44.as_deref())
+}
+
+/// Writes the features of every audio file under `paths` to `out` as CSV: `path`, then one
+/// column per feature; with `segments`, one row per segment (and a `segment` column), else
+/// one per whole file. Returns the rows written and the files that failed, with why.
+pub fn extract(
+    paths: &[PathBuf],
+    set: FeatureSet,
+    segments: bool,
+    cache: &DecodeCache,
+    out: &Path,
+) -> Result<(usize, Vec<(PathBuf, String)>)> {
     let mut files = Vec::new();
     for p in paths {
         files.extend(audio_files(p).with_context(|| format!("listing {}", p.display()))?);
     }
     let pb = progress::bar(files.len() as u64, "extracting");
-    let results: Vec<(PathBuf, Result<Features, String>)> = files
+    /// Feature names, then each row with its segment number (per-segment mode).
+    type Table = (Vec<String>, Vec<(Option<usize>, Vec<f32>)>);
+    let results: Vec<(PathBuf, Result<Table, String>)> = files
         .into_par_iter()
         .map(|f| {
-            let r = essentia_features(&f);
+            let r = if segments {
+                song_features(&f, set, cache)
+                    .map(|s| {
+                        (
+                            s.names,
+                            s.rows
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, r)| (Some(i + 1), r))
+                                .collect(),
+                        )
+                    })
+                    .map_err(|e| e.reason)
+            } else {
+                file_features(&f, set).map(|named| {
+                    let (names, values) = named.into_iter().unzip();
+                    (names, vec![(None, values)])
+                })
+            };
             pb.inc(1);
             (f, r)
         })
@@ -51,29 +192,29 @@ pub fn extract(paths: &[PathBuf], out: &Path) -> Result<(usize, Vec<(PathBuf, St
     pb.finish_and_clear();
     let mut w =
         csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
-    let mut header: Option<Vec<String>> = None;
+    let mut header_written = false;
     let mut failed = Vec::new();
     let mut rows = 0;
     for (path, r) in results {
         match r {
-            Ok(f) => {
-                let names: Vec<String> = f.iter().map(|(n, _)| n.clone()).collect();
-                match &header {
-                    None => {
-                        w.write_record(std::iter::once("path".to_string()).chain(names.clone()))?;
-                        header = Some(names);
-                    }
-                    Some(h) if *h != names => {
-                        failed.push((path, "a different set of features".into()));
-                        continue;
-                    }
-                    Some(_) => {}
+            Ok((names, values)) => {
+                if !header_written {
+                    let lead = if segments {
+                        vec!["path", "segment"]
+                    } else {
+                        vec!["path"]
+                    };
+                    w.write_record(lead.into_iter().map(String::from).chain(names))?;
+                    header_written = true;
                 }
-                w.write_record(
-                    std::iter::once(path.display().to_string())
-                        .chain(f.iter().map(|(_, v)| v.to_string())),
-                )?;
-                rows += 1;
+                for (segment, v) in values {
+                    w.write_record(
+                        std::iter::once(path.display().to_string())
+                            .chain(segment.map(|s| s.to_string()))
+                            .chain(v.iter().map(|x| x.to_string())),
+                    )?;
+                    rows += 1;
+                }
             }
             Err(e) => failed.push((path, e)),
         }

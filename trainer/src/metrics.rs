@@ -92,6 +92,43 @@ impl Scores {
     }
 }
 
+/// Confusion matrices and weighted scores per segment (the paper's unit) and per song.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub segment: Confusion,
+    pub song: Confusion,
+    pub segment_scores: Scores,
+    pub song_scores: Scores,
+}
+
+impl Evaluation {
+    pub fn new(segment: Confusion, song: Confusion) -> Self {
+        Evaluation {
+            segment_scores: segment.scores(),
+            song_scores: song.scores(),
+            segment,
+            song,
+        }
+    }
+
+    /// Scores and both matrices as text.
+    pub fn render(&self) -> String {
+        let line = |name: &str, s: &Scores| {
+            format!(
+                "{name:<8} precision {:.3}  recall {:.3}  F1 {:.3}  accuracy {:.3}  (n = {})\n",
+                s.precision, s.recall, s.f1, s.accuracy, s.support
+            )
+        };
+        format!(
+            "{}{}\nsegments:\n{}\nsongs:\n{}",
+            line("segment", &self.segment_scores),
+            line("song", &self.song_scores),
+            self.segment.render(),
+            self.song.render()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

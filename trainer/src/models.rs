@@ -2,16 +2,21 @@
 
 use crate::audio::DecodeCache;
 use crate::dataset::split::Split;
-use crate::dataset::{Dataset, Layout, Song};
+use crate::dataset::{Dataset, Issue, Layout, Song};
+use crate::features::{SongFeatures, song_features, songs_features};
+use crate::metrics::Evaluation;
+use crate::mlp::experiment::{self, MlpRunConfig};
 use crate::progress;
 use crate::sincnet::data::{self, SongSegments};
-use crate::sincnet::eval::{Evaluation, evaluate};
+use crate::sincnet::eval::evaluate;
 use crate::sincnet::train::{TrainConfig, train};
 use crate::sincnet::{checkpoint, infer, inference_batch};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use model_format::analysis::{SongPrediction, WindowPlan, aggregate};
 use model_format::bundle::{Bundle, ModelKind, Provenance, WeightsDType, pack_weights};
+use model_format::features::FeatureSet;
+use model_format::mlp::{FeaturePipeline, Mlp};
 use model_format::sincnet::{SincNet, SincNetConfig, load_pytorch};
 use model_format::{FrontEnd, Quadrant};
 use std::io::Write;
@@ -99,6 +104,104 @@ pub fn train_command(
     Ok(())
 }
 
+fn report_skipped(issues: &[Issue]) {
+    for i in issues {
+        eprintln!("skipped: {i}");
+    }
+}
+
+/// The features of `songs`, with progress; unreadable songs are reported and left out.
+fn load_features(
+    songs: &[Song],
+    set: FeatureSet,
+    cache: &DecodeCache,
+    what: &str,
+) -> Vec<(Song, SongFeatures)> {
+    let pb = progress::bar(songs.len() as u64, what);
+    let (ok, bad) = songs_features(songs, set, cache, &pb);
+    report_skipped(&bad);
+    ok
+}
+
+/// The bundle of an MLP run folder.
+const MLP_MODEL: &str = "model.mermodel";
+/// An MLP run's settings.
+const MLP_CONFIG: &str = "mlp.json";
+
+/// `trainer train --model mlp`: extracts (or reads back) the features of the split's songs,
+/// fits the baseline on the training songs and evaluates it on the test songs. The run folder
+/// gets the settings, the split, the fit report, the evaluation and the model as a bundle.
+pub fn train_mlp_command(
+    spec: &DataSpec,
+    config: &MlpRunConfig,
+    run: &Path,
+    cache: &DecodeCache,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (_, train_songs, test_songs, split) = split_songs(spec, Some(run))?;
+    std::fs::write(run.join(MLP_CONFIG), serde_json::to_vec_pretty(config)?)?;
+    writeln!(
+        out,
+        "{} train / {} test songs (split seed {}); {} features; run folder {}",
+        train_songs.len(),
+        test_songs.len(),
+        split.seed,
+        config.features.name(),
+        run.display()
+    )?;
+    let set = config.features;
+    let train_set = load_features(&train_songs, set, cache, "train features");
+    let test_set = load_features(&test_songs, set, cache, "test features");
+    let device = Device::flex();
+    let fitted = experiment::fit(config, &train_set, &device)?;
+    let r = &fitted.report;
+    writeln!(
+        out,
+        "fitted on {} of {} training segments (balanced); {} features selected; {} epochs, loss {:.4}{}",
+        r.balanced_segments,
+        r.segments,
+        r.selected.len(),
+        r.epochs,
+        r.final_loss,
+        if r.converged { "" } else { " (not converged)" }
+    )?;
+    std::fs::write(run.join("fit.json"), serde_json::to_vec_pretty(r)?)?;
+    let eval = experiment::evaluate(&fitted.model, &fitted.pipeline, &test_set, &device)?;
+    let metrics_json = serde_json::to_string_pretty(&eval)?;
+    std::fs::write(run.join("eval.json"), &metrics_json)?;
+    write!(out, "\ntest set:\n{}", eval.render())?;
+    let bundle = Bundle {
+        model: ModelKind::Mlp {
+            config: model_format::mlp::MlpConfig {
+                inputs: fitted.pipeline.selected.len(),
+                hidden: config.train.hidden,
+                classes: 4,
+            },
+            features: set,
+            pipeline: fitted.pipeline.clone(),
+        },
+        labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+        front_end: FrontEnd::default(),
+        window_ms: 0,
+        shift_ms: 0,
+        provenance: Provenance {
+            datasets: vec![split.dataset.clone()],
+            setup: "within".into(),
+            split: std::fs::read(run.join("split.json"))
+                .ok()
+                .map(|b| blake3::hash(&b).to_hex().to_string()),
+            seed: config.train.seed,
+            epochs: r.epochs,
+            metrics_json,
+            code_version: env!("CARGO_PKG_VERSION").into(),
+        },
+        weights_dtype: WeightsDType::F32,
+        weights: pack_weights(&fitted.model, WeightsDType::F32).map_err(anyhow::Error::msg)?,
+    };
+    write_bundle(&bundle, &run.join(MLP_MODEL))?;
+    Ok(())
+}
+
 /// The trained model of a run folder, in inference mode on `device`, and its configuration.
 pub fn run_model(run: &Path, device: &Device) -> Result<(SincNet, TrainConfig)> {
     let path = run.join("config.json");
@@ -117,8 +220,8 @@ pub enum ModelSource {
     Bundle(PathBuf),
 }
 
-/// A loaded model with what inference needs.
-pub struct Loaded {
+/// A loaded SincNet with what inference needs.
+pub struct LoadedSincNet {
     pub model: SincNet,
     /// Where the model lives.
     pub device: Device,
@@ -130,18 +233,32 @@ pub struct Loaded {
     pub sample_rate: u32,
 }
 
+/// A loaded MLP baseline: the network (on the CPU) and its features.
+pub struct LoadedMlp {
+    pub model: Mlp,
+    pub features: FeatureSet,
+    pub pipeline: FeaturePipeline,
+}
+
+/// A model ready to run.
+pub enum Loaded {
+    SincNet(Box<LoadedSincNet>),
+    Mlp(Box<LoadedMlp>),
+}
+
 pub fn load_bundle(path: &Path) -> Result<Bundle> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Bundle::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 impl ModelSource {
-    /// The model, on `device`.
+    /// The model, on `device` (an MLP always runs on the CPU: it is tiny).
     pub fn load(&self, device: &Device) -> Result<Loaded> {
-        match self {
+        let path = match self {
+            ModelSource::Run(run) if run.join(MLP_CONFIG).is_file() => run.join(MLP_MODEL),
             ModelSource::Run(run) => {
                 let (model, c) = run_model(run, device)?;
-                Ok(Loaded {
+                return Ok(Loaded::SincNet(Box::new(LoadedSincNet {
                     model,
                     device: device.clone(),
                     front_end: FrontEnd::default(),
@@ -149,27 +266,31 @@ impl ModelSource {
                     shift: c.shift_samples(),
                     batch: inference_batch(&c.model, device),
                     sample_rate: c.model.sample_rate,
-                })
+                })));
             }
-            ModelSource::Bundle(path) => {
-                let b = load_bundle(path)?;
-                let model = b
-                    .sincnet(device)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-                    .valid();
-                let rate = b.front_end.sample_rate;
-                let ModelKind::SincNet(config) = &b.model;
-                Ok(Loaded {
+            ModelSource::Bundle(path) => path.clone(),
+        };
+        let b = load_bundle(&path)?;
+        let broken = |e| anyhow::anyhow!("{}: {e}", path.display());
+        Ok(match &b.model {
+            ModelKind::SincNet(config) => Loaded::SincNet(Box::new(LoadedSincNet {
+                model: b.sincnet(device).map_err(broken)?.valid(),
+                device: device.clone(),
+                front_end: b.front_end,
+                wlen: b.window_samples(),
+                shift: b.shift_samples(),
+                batch: inference_batch(config, device),
+                sample_rate: b.front_end.sample_rate,
+            })),
+            ModelKind::Mlp { .. } => {
+                let (model, features, pipeline) = b.mlp(&Device::flex()).map_err(broken)?;
+                Loaded::Mlp(Box::new(LoadedMlp {
                     model,
-                    device: device.clone(),
-                    front_end: b.front_end,
-                    wlen: b.window_samples(),
-                    shift: b.shift_samples(),
-                    batch: inference_batch(config, device),
-                    sample_rate: rate,
-                })
+                    features,
+                    pipeline,
+                }))
             }
-        }
+        })
     }
 }
 
@@ -194,18 +315,26 @@ pub fn eval_command(
         };
         split_songs(spec, run)?.2
     };
-    let set = load_segments(&songs, cache, "loading");
-    let pb = progress::bar(set.len() as u64, "evaluating");
-    Ok(evaluate(
-        &loaded.model,
-        &set,
-        loaded.wlen,
-        loaded.shift,
-        loaded.batch,
-        loaded.sample_rate,
-        &loaded.device,
-        &pb,
-    ))
+    match loaded {
+        Loaded::SincNet(l) => {
+            let set = load_segments(&songs, cache, "loading");
+            let pb = progress::bar(set.len() as u64, "evaluating");
+            Ok(evaluate(
+                &l.model,
+                &set,
+                l.wlen,
+                l.shift,
+                l.batch,
+                l.sample_rate,
+                &l.device,
+                &pb,
+            ))
+        }
+        Loaded::Mlp(l) => {
+            let set = load_features(&songs, l.features, cache, "features");
+            experiment::evaluate(&l.model, &l.pipeline, &set, &Device::flex())
+        }
+    }
 }
 
 /// `trainer export`: a run's model as a bundle, predicting with windows every `shift_ms`
@@ -218,6 +347,14 @@ pub fn export_command(
 ) -> Result<Bundle> {
     if shift_ms == Some(0) {
         bail!("--shift-ms must be positive");
+    }
+    if run.join(MLP_CONFIG).is_file() {
+        let mut b = load_bundle(&run.join(MLP_MODEL))?;
+        let (model, _, _) = b.mlp(&Device::flex()).map_err(anyhow::Error::msg)?;
+        b.weights_dtype = dtype;
+        b.weights = pack_weights(&model, dtype).map_err(anyhow::Error::msg)?;
+        write_bundle(&b, out_path)?;
+        return Ok(b);
     }
     let (model, config) = run_model(run, &Device::flex())?;
     let split = std::fs::read(run.join("split.json")).ok();
@@ -305,24 +442,28 @@ pub fn predict_command(
     let loaded = ModelSource::Bundle(bundle.to_path_buf()).load(device)?;
     let files = crate::audio::audio_files(path)?;
     let pb = progress::bar(files.len() as u64, "predicting");
-    let cache = cache.with_front_end(loaded.front_end);
+    let predict_one = |f: &Path| -> Result<SongPrediction, String> {
+        match &loaded {
+            Loaded::SincNet(l) => {
+                let (_, segments) = cache
+                    .with_front_end(l.front_end)
+                    .load_segments(f)
+                    .map_err(|e| e.reason)?;
+                let plan = WindowPlan::new(&segments, l.wlen, l.shift);
+                let lp = infer(&l.model, &plan, &segments, l.batch, &l.device);
+                Ok(aggregate(&plan, &segments, &lp, l.sample_rate))
+            }
+            Loaded::Mlp(l) => {
+                let features = song_features(f, l.features, cache).map_err(|e| e.reason)?;
+                experiment::predict(&l.model, &l.pipeline, &features, &Device::flex())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    };
     let out = files
         .into_iter()
         .map(|f| {
-            let result = cache
-                .load_segments(&f)
-                .map_err(|e| e.reason)
-                .map(|(_, segments)| {
-                    let plan = WindowPlan::new(&segments, loaded.wlen, loaded.shift);
-                    let lp = infer(
-                        &loaded.model,
-                        &plan,
-                        &segments,
-                        loaded.batch,
-                        &loaded.device,
-                    );
-                    aggregate(&plan, &segments, &lp, loaded.sample_rate)
-                });
+            let result = predict_one(&f);
             pb.inc(1);
             FilePrediction { path: f, result }
         })

@@ -20,9 +20,13 @@ pub const MAX_BYTES: f64 = 300.0 * 1024.0 * 1024.0;
 /// A decoded song: mono samples for the waveform and the model's segments.
 pub struct Song {
     pub seconds: f64,
+    /// The model's rate, Hz.
+    pub rate: u32,
     /// The mono signal at the model's rate (what the waveform shows).
     pub mono: Vec<f32>,
     pub segments: Vec<Segment>,
+    /// The same segments through a second front-end, when the model's features need one.
+    pub feature_segments: Option<Vec<Segment>>,
 }
 
 /// The file's bytes.
@@ -41,8 +45,14 @@ pub async fn read_bytes(file: &File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
-/// Decodes `bytes` (any format the browser knows) and prepares it with `front_end`.
-pub async fn decode(name: &str, bytes: &[u8], front_end: FrontEnd) -> Result<Song, String> {
+/// Decodes `bytes` (any format the browser knows) and prepares it with `front_end`, and with
+/// `features` too when given.
+pub async fn decode(
+    name: &str,
+    bytes: &[u8],
+    front_end: FrontEnd,
+    features: Option<FrontEnd>,
+) -> Result<Song, String> {
     let ctx = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
         1,
         1,
@@ -84,15 +94,18 @@ pub async fn decode(name: &str, bytes: &[u8], front_end: FrontEnd) -> Result<Son
         channels,
         sample_rate: buffer.sample_rate() as u32,
     };
-    let mono = front_end
-        .to_model_rate(pcm)
-        .map_err(|e| format!("{name}: {e}"))?;
-    let segments = front_end
-        .segment(&mono)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let prepare = |fe: FrontEnd| -> Result<(Vec<f32>, Vec<Segment>), String> {
+        let mono = fe.to_model_rate(pcm).map_err(|e| format!("{name}: {e}"))?;
+        let segments = fe.segment(&mono).map_err(|e| format!("{name}: {e}"))?;
+        Ok((mono, segments))
+    };
+    let (mono, segments) = prepare(front_end)?;
+    let feature_segments = features.map(|fe| prepare(fe).map(|p| p.1)).transpose()?;
     Ok(Song {
         seconds,
+        rate: front_end.sample_rate,
         mono,
         segments,
+        feature_segments,
     })
 }

@@ -1,9 +1,14 @@
 //! The model in the page: which device it runs on, loading a bundle, and song inference with
-//! asynchronous read-backs (WebGPU allows no synchronous ones) and progress.
+//! asynchronous read-backs (WebGPU allows no synchronous ones) and progress. A SincNet runs on
+//! the backend's device; an MLP baseline computes its handcrafted features segment by segment
+//! and runs its small network on the CPU.
 
+use crate::audio::Song;
 use burn::prelude::*;
-use model_format::analysis::{SongPrediction, WindowPlan, aggregate};
-use model_format::bundle::{Bundle, ModelKind};
+use model_format::analysis::{SongPrediction, WindowPlan, aggregate, from_segments};
+use model_format::bundle::Bundle;
+use model_format::features::FeatureSet;
+use model_format::mlp::{FeaturePipeline, Mlp};
 use model_format::sincnet::SincNet;
 use model_format::{FrontEnd, Segment};
 
@@ -66,42 +71,70 @@ fn has_webgpu() -> bool {
         .unwrap_or(false)
 }
 
+/// The network of a bundle.
+enum Net {
+    SincNet {
+        model: Box<SincNet>,
+        /// The same weights on the CPU, for synchronous reads (the filter view).
+        cpu_model: Box<SincNet>,
+        /// Windows per forward pass.
+        batch: usize,
+    },
+    Mlp {
+        model: Box<Mlp>,
+        features: FeatureSet,
+        pipeline: FeaturePipeline,
+    },
+}
+
 /// A loaded bundle, ready to run.
 pub struct Engine {
     pub bundle: Bundle,
-    pub model: SincNet,
     pub backend: Backend,
-    /// The same weights on the CPU, for synchronous reads (the filter view).
-    pub cpu_model: SincNet,
-    /// Windows per forward pass.
-    batch: usize,
+    net: Net,
 }
 
 impl Engine {
     /// Loads `bytes` (a `trainer export` bundle) onto `backend`.
     pub fn load(bytes: &[u8], backend: Backend) -> Result<Engine, String> {
         let bundle = Bundle::from_bytes(bytes).map_err(|e| e.to_string())?;
-        let ModelKind::SincNet(config) = &bundle.model;
-        let most = if backend.id == "webgpu" {
-            MAX_BATCH_GPU
-        } else {
-            MAX_BATCH_CPU
+        let net = match &bundle.model {
+            model_format::bundle::ModelKind::SincNet(config) => {
+                let most = if backend.id == "webgpu" {
+                    MAX_BATCH_GPU
+                } else {
+                    MAX_BATCH_CPU
+                };
+                Net::SincNet {
+                    batch: config.windows_per_batch(BATCH_BYTES).min(most),
+                    model: Box::new(
+                        bundle
+                            .sincnet(&backend.device)
+                            .map_err(|e| e.to_string())?
+                            .valid(),
+                    ),
+                    cpu_model: Box::new(
+                        bundle
+                            .sincnet(&Device::flex())
+                            .map_err(|e| e.to_string())?
+                            .valid(),
+                    ),
+                }
+            }
+            model_format::bundle::ModelKind::Mlp { .. } => {
+                let (model, features, pipeline) =
+                    bundle.mlp(&Device::flex()).map_err(|e| e.to_string())?;
+                Net::Mlp {
+                    model: Box::new(model),
+                    features,
+                    pipeline,
+                }
+            }
         };
-        let batch = config.windows_per_batch(BATCH_BYTES).min(most);
-        let model = bundle
-            .sincnet(&backend.device)
-            .map_err(|e| e.to_string())?
-            .valid();
-        let cpu_model = bundle
-            .sincnet(&Device::flex())
-            .map_err(|e| e.to_string())?
-            .valid();
         Ok(Engine {
             bundle,
-            model,
             backend,
-            cpu_model,
-            batch,
+            net,
         })
     }
 
@@ -109,16 +142,74 @@ impl Engine {
         self.bundle.front_end
     }
 
-    /// One batch through the model, so shaders compile and buffers exist before a song comes.
-    pub async fn warm_up(&self) -> Result<(), String> {
-        let wlen = self.bundle.window_samples();
-        let x = Tensor::<2>::zeros([self.batch, wlen], &self.backend.device);
-        read(self.model.forward(x)).await.map(|_| ())
+    /// The second front-end the model's features need (Essentia's 44.1 kHz segments), if any.
+    pub fn feature_front_end(&self) -> Option<FrontEnd> {
+        match &self.net {
+            Net::Mlp { features, .. } => features.front_ends().1,
+            Net::SincNet { .. } => None,
+        }
     }
 
-    /// The song's prediction; `progress` gets the fraction of windows done after each batch.
+    /// How the model reads a song, for the model section.
+    pub fn describe(&self) -> String {
+        match &self.net {
+            Net::SincNet { .. } => format!(
+                "{}, windows every {} ms",
+                self.bundle.model.name(),
+                self.bundle.shift_ms
+            ),
+            Net::Mlp { pipeline, .. } => format!(
+                "{}, {} of {} selected",
+                self.bundle.model.name(),
+                pipeline.selected.len(),
+                pipeline.names.len()
+            ),
+        }
+    }
+
+    /// Where the network runs (an MLP always on the CPU).
+    pub fn backend_id(&self) -> &'static str {
+        match self.net {
+            Net::SincNet { .. } => self.backend.id,
+            Net::Mlp { .. } => "cpu",
+        }
+    }
+
+    /// One batch through the model, so shaders compile and buffers exist before a song comes.
+    pub async fn warm_up(&self) -> Result<(), String> {
+        match &self.net {
+            Net::SincNet { model, batch, .. } => {
+                let wlen = self.bundle.window_samples();
+                let x = Tensor::<2>::zeros([*batch, wlen], &self.backend.device);
+                read(model.forward(x)).await.map(|_| ())
+            }
+            Net::Mlp { .. } => Ok(()),
+        }
+    }
+
+    /// The song's prediction; `progress` gets the fraction done after each batch or segment.
     pub async fn predict(
         &self,
+        song: &Song,
+        progress: impl FnMut(f64),
+    ) -> Result<SongPrediction, String> {
+        match &self.net {
+            Net::SincNet { model, batch, .. } => {
+                self.predict_windows(model, *batch, &song.segments, progress)
+                    .await
+            }
+            Net::Mlp {
+                model,
+                features,
+                pipeline,
+            } => predict_segments(model, *features, pipeline, song, progress).await,
+        }
+    }
+
+    async fn predict_windows(
+        &self,
+        model: &SincNet,
+        batch: usize,
         segments: &[Segment],
         mut progress: impl FnMut(f64),
     ) -> Result<SongPrediction, String> {
@@ -131,13 +222,13 @@ impl Engine {
         let mut log_probs = Vec::with_capacity(total * 4);
         let mut start = 0;
         while start < total {
-            let end = (start + self.batch).min(total);
+            let end = (start + batch).min(total);
             let x = plan.gather(segments, start..end);
             let x = Tensor::<2>::from_data(
                 TensorData::new(x, [end - start, plan.wlen]),
                 &self.backend.device,
             );
-            log_probs.extend(read(self.model.forward(x)).await?); // [n · 4]
+            log_probs.extend(read(model.forward(x)).await?); // [n · 4]
             start = end;
             progress(start as f64 / total as f64);
             yield_to_browser().await;
@@ -150,15 +241,65 @@ impl Engine {
         ))
     }
 
-    /// The learned sinc filters' pass bands, `(low, high)` in Hz, sorted by low cut-off.
+    /// The learned sinc filters' pass bands, `(low, high)` in Hz, sorted by low cut-off (none
+    /// for an MLP).
     pub fn pass_bands(&self) -> Vec<(f32, f32)> {
-        let (low, high) = self.cpu_model.cnn.sinc.band_edges(); // [C, 1] each
+        let Net::SincNet { cpu_model, .. } = &self.net else {
+            return Vec::new();
+        };
+        let (low, high) = cpu_model.cnn.sinc.band_edges(); // [C, 1] each
         let low: Vec<f32> = low.into_data().try_into_vec_as().unwrap_or_default();
         let high: Vec<f32> = high.into_data().try_into_vec_as().unwrap_or_default();
         let mut bands: Vec<(f32, f32)> = low.into_iter().zip(high).collect();
         bands.sort_by(|a, b| a.0.total_cmp(&b.0));
         bands
     }
+}
+
+/// An MLP's prediction: each segment's features (yielding to the page between segments),
+/// then the network on all of them.
+async fn predict_segments(
+    model: &Mlp,
+    features: FeatureSet,
+    pipeline: &FeaturePipeline,
+    song: &Song,
+    mut progress: impl FnMut(f64),
+) -> Result<SongPrediction, String> {
+    let n = song.segments.len();
+    let mut inputs = Vec::with_capacity(n * pipeline.selected.len());
+    for (i, seg) in song.segments.iter().enumerate() {
+        let at_44k = song
+            .feature_segments
+            .as_ref()
+            .map(|s| s[i].samples.as_slice());
+        let named = features.extract(Some(&seg.samples), at_44k)?;
+        let raw: Vec<f32> = named.into_iter().map(|(_, v)| v).collect();
+        inputs.extend(pipeline.transform(&raw)?);
+        progress((i + 1) as f64 / n as f64);
+        yield_to_browser().await;
+    }
+    let device = Device::flex();
+    let x = Tensor::<2>::from_data(
+        TensorData::new(inputs, [n, pipeline.selected.len()]),
+        &device,
+    );
+    let lp = read(model.forward(x)).await?; // [n · 4]
+    let rate = song.rate as f64;
+    let spans: Vec<(f64, f64)> = song
+        .segments
+        .iter()
+        .map(|s| {
+            (
+                s.start as f64 / rate,
+                (s.start + s.samples.len()) as f64 / rate,
+            )
+        })
+        .collect();
+    let rows: Vec<[f32; 4]> = lp
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]])
+        .collect();
+    Ok(from_segments(&spans, &rows))
 }
 
 /// A tensor's values, read back without blocking.

@@ -182,10 +182,12 @@ pub fn App() -> impl IntoView {
                             paper's accuracy on real music. Drop a bundle trained on a real \
                             corpus to use that instead."</p>
                     })}
-                    <details>
-                        <summary>{format!("Its {} learned sinc filters", m.bands.len())}</summary>
-                        <filters::Filters bands=m.bands.clone() nyquist=m.nyquist />
-                    </details>
+                    {(!m.bands.is_empty()).then(|| view! {
+                        <details>
+                            <summary>{format!("Its {} learned sinc filters", m.bands.len())}</summary>
+                            <filters::Filters bands=m.bands.clone() nyquist=m.nyquist />
+                        </details>
+                    })}
                 </section>
             })}
         </main>
@@ -287,12 +289,7 @@ async fn install(
         format!("{}; written by trainer {}.", prov.setup, prov.code_version)
     };
     model.set(Some(ModelInfo {
-        name: format!(
-            "{} ({}), windows every {} ms",
-            loaded.bundle.model.name(),
-            name,
-            loaded.bundle.shift_ms
-        ),
+        name: format!("{} ({name})", loaded.describe()),
         origin,
         bands: loaded.pass_bands(),
         nyquist: loaded.front_end().sample_rate as f32 / 2.0,
@@ -335,13 +332,20 @@ async fn analyse(
         what: format!("decoding {name}"),
         done: 0.0,
     });
-    let song = match audio::decode(&name, &bytes, current.front_end()).await {
+    let song = match audio::decode(
+        &name,
+        &bytes,
+        current.front_end(),
+        current.feature_front_end(),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
     let t1 = now_ms();
     let prediction = current
-        .predict(&song.segments, |done| {
+        .predict(&song, |done| {
             phase.set(Phase::Working {
                 what: format!("analysing {name}"),
                 done,
@@ -365,7 +369,7 @@ async fn analyse(
         prediction,
         decode_ms: t1 - t0,
         inference_ms: t2 - t1,
-        backend: current.backend.id,
+        backend: current.backend_id(),
     }));
     phase.set(Phase::Ready);
 }

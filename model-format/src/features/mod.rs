@@ -3,12 +3,23 @@
 //! must reproduce.
 //!
 //! - [`frames`]: Essentia-style framing, windowing and magnitude spectra;
+//! - [`bands`]: Bark, mel and ERB band energies of a spectrum;
 //! - [`shape`]: statistics of a spectrum or band vector (moments, crest, flatness, peaks);
-//! - [`essentia`]: the frame-wise low-level descriptors of Essentia's music extractor.
+//! - [`loudness`]: equal-loudness filter, ReplayGain, EBU R128 and Essentia's song-level
+//!   loudness measures;
+//! - [`essentia`]: the 84 low-level values of Essentia's music extractor;
+//! - [`is13`]: openSMILE's `IS13_ComParE` low-level descriptors and the paper's 260 features;
+//! - [`set`]: the three feature sets of the MLP baselines, per song segment.
 
+pub mod bands;
 pub mod essentia;
 pub mod frames;
+pub mod is13;
+pub mod loudness;
+pub mod set;
 pub mod shape;
+
+pub use set::FeatureSet;
 
 /// Mean and population standard deviation (accumulated in f64), as Essentia's pool
 /// aggregator and openSMILE's functionals summarise frame-wise values. `None` when empty.

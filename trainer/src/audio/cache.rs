@@ -94,6 +94,11 @@ impl DecodeCache {
         base.join("mer").join("decoded")
     }
 
+    /// The cache's folder, if it has one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// The front-end whose rate the entries are at.
     pub fn front_end(&self) -> &FrontEnd {
         &self.front_end

@@ -2,6 +2,7 @@
 //! fitted on the training rows only, then the MLP trained as scikit-learn trains
 //! `MLPClassifier` (Adam, minibatches, L2 penalty, stopping on a loss plateau).
 
+pub mod experiment;
 pub mod select;
 pub mod train;
 
@@ -28,15 +29,17 @@ pub fn fit_min_max(rows: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
     (scale, offset)
 }
 
-/// Fits the scaler and the `k` best features by chi-squared on the training rows.
+/// Fits the scaler on `all` training rows, then the `k` best features by chi-squared on the
+/// (down-sampled) `rows` with their `labels`.
 pub fn fit_pipeline(
     names: Vec<String>,
+    all: &[Vec<f32>],
     rows: &[Vec<f32>],
     labels: &[usize],
     classes: usize,
     k: usize,
 ) -> FeaturePipeline {
-    let (scale, offset) = fit_min_max(rows);
+    let (scale, offset) = fit_min_max(all);
     let scaled: Vec<Vec<f32>> = rows
         .iter()
         .map(|r| {

@@ -2,7 +2,7 @@
 //! temporary folder and swapped into place, so a run killed at any moment resumes from its
 //! last complete epoch.
 
-use super::eval::Evaluation;
+use crate::metrics::Evaluation;
 use anyhow::{Context, Result};
 use burn::optim::{ModuleOptimizer, RmsPropConfig};
 use burn::prelude::*;

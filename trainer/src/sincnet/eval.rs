@@ -2,21 +2,11 @@
 
 use super::data::SongSegments;
 use super::infer;
-use crate::metrics::{Confusion, Scores};
+use crate::metrics::{Confusion, Evaluation};
 use burn::prelude::*;
 use indicatif::ProgressBar;
 use model_format::analysis::{WindowPlan, aggregate};
 use model_format::sincnet::SincNet;
-use serde::{Deserialize, Serialize};
-
-/// Confusion matrices and weighted scores per segment (the paper's unit) and per song.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    pub segment: Confusion,
-    pub song: Confusion,
-    pub segment_scores: Scores,
-    pub song_scores: Scores,
-}
 
 /// Evaluates `model` (in inference mode) on `songs` with windows of `wlen` every `shift`
 /// samples, `batch` windows per forward pass.
@@ -45,29 +35,5 @@ pub fn evaluate(
         progress.inc(1);
     }
     progress.finish_and_clear();
-    Evaluation {
-        segment_scores: segment.scores(),
-        song_scores: song.scores(),
-        segment,
-        song,
-    }
-}
-
-impl Evaluation {
-    /// Scores and both matrices as text.
-    pub fn render(&self) -> String {
-        let line = |name: &str, s: &Scores| {
-            format!(
-                "{name:<8} precision {:.3}  recall {:.3}  F1 {:.3}  accuracy {:.3}  (n = {})\n",
-                s.precision, s.recall, s.f1, s.accuracy, s.support
-            )
-        };
-        format!(
-            "{}{}\nsegments:\n{}\nsongs:\n{}",
-            line("segment", &self.segment_scores),
-            line("song", &self.song_scores),
-            self.segment.render(),
-            self.song.render()
-        )
-    }
+    Evaluation::new(segment, song)
 }

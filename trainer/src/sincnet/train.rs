@@ -2,7 +2,8 @@
 
 use super::checkpoint::{self, EpochLog, State};
 use super::data::{Batch, SongSegments, sample_batch};
-use super::eval::{Evaluation, evaluate};
+use super::eval::evaluate;
+use crate::metrics::Evaluation;
 use crate::progress;
 use anyhow::{Result, bail};
 use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};

@@ -1,0 +1,212 @@
+//! The paper's MLP baseline on songs: fit (scaling, per-class down-sampling, chi-squared
+//! selection, the network) on the training songs' segments, then predict and evaluate
+//! segment by segment, a song being the sum of its segments' log-posteriors.
+
+use super::fit_pipeline;
+use super::train::{MlpTrainConfig, train};
+use crate::dataset::Song;
+use crate::features::SongFeatures;
+use crate::metrics::{Confusion, Evaluation};
+use anyhow::{Result, bail, ensure};
+use burn::prelude::*;
+use model_format::analysis::{SongPrediction, from_segments};
+use model_format::features::FeatureSet;
+use model_format::mlp::{FeaturePipeline, Mlp};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// An MLP run's settings (saved as `mlp.json` in its run folder).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MlpRunConfig {
+    pub features: FeatureSet,
+    /// Features kept by chi-squared selection.
+    pub k: usize,
+    /// Seed of the per-class down-sampling of the training segments.
+    pub balance_seed: u64,
+    pub train: MlpTrainConfig,
+}
+
+impl MlpRunConfig {
+    /// The paper's pipeline on `features`.
+    pub fn paper(features: FeatureSet) -> Self {
+        MlpRunConfig {
+            features,
+            k: 50,
+            balance_seed: 42,
+            train: MlpTrainConfig::default(),
+        }
+    }
+}
+
+/// A fitted baseline and how fitting went.
+pub struct Fitted {
+    pub model: Mlp,
+    pub pipeline: FeaturePipeline,
+    pub report: FitReport,
+}
+
+/// What fitting did, for the run folder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// Training segments before and after down-sampling.
+    pub segments: usize,
+    pub balanced_segments: usize,
+    pub selected: Vec<String>,
+    pub epochs: usize,
+    pub converged: bool,
+    pub final_loss: f64,
+}
+
+/// Indices of `labels` down-sampled (seeded) so every class has as many as the smallest.
+pub fn balance(labels: &[usize], classes: usize, seed: u64) -> Vec<usize> {
+    let mut by_class = vec![Vec::new(); classes];
+    for (i, &y) in labels.iter().enumerate() {
+        by_class[y].push(i);
+    }
+    let keep = by_class.iter().map(Vec::len).min().unwrap_or(0);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out: Vec<usize> = by_class
+        .into_iter()
+        .flat_map(|mut idx| {
+            idx.shuffle(&mut rng);
+            idx.truncate(keep);
+            idx
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Every segment of `songs` as a feature row with its song's quadrant.
+fn segment_rows(songs: &[(Song, SongFeatures)]) -> (Vec<Vec<f32>>, Vec<usize>) {
+    songs
+        .iter()
+        .flat_map(|(s, f)| f.rows.iter().map(|r| (r.clone(), s.quadrant.index())))
+        .unzip()
+}
+
+/// Fits the baseline on the training songs' segments.
+pub fn fit(
+    config: &MlpRunConfig,
+    songs: &[(Song, SongFeatures)],
+    device: &Device,
+) -> Result<Fitted> {
+    let Some((_, first)) = songs.first() else {
+        bail!("no training songs");
+    };
+    let (rows, labels) = segment_rows(songs);
+    let kept = balance(&labels, 4, config.balance_seed);
+    ensure!(
+        !kept.is_empty(),
+        "a quadrant has no training segments, so down-sampling leaves nothing"
+    );
+    let x: Vec<Vec<f32>> = kept.iter().map(|&i| rows[i].clone()).collect();
+    let y: Vec<usize> = kept.iter().map(|&i| labels[i]).collect();
+    let k = config.k.min(first.names.len());
+    let pipeline = fit_pipeline(first.names.clone(), &rows, &x, &y, 4, k);
+    let inputs: Vec<Vec<f32>> = x
+        .iter()
+        .map(|r| pipeline.transform(r).expect("rows of the pipeline's width"))
+        .collect();
+    let f = train(&config.train, &inputs, &y, 4, device);
+    Ok(Fitted {
+        report: FitReport {
+            segments: rows.len(),
+            balanced_segments: x.len(),
+            selected: pipeline
+                .selected_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            epochs: f.loss_curve.len(),
+            converged: f.converged,
+            final_loss: f.loss_curve.last().copied().unwrap_or(f64::NAN),
+        },
+        model: f.model,
+        pipeline,
+    })
+}
+
+/// Log-posteriors `[4]` of each row of raw features.
+pub fn log_probs(
+    model: &Mlp,
+    pipeline: &FeaturePipeline,
+    rows: &[Vec<f32>],
+    device: &Device,
+) -> Result<Vec<[f32; 4]>> {
+    let inputs = pipeline.selected.len();
+    let mut flat = Vec::with_capacity(rows.len() * inputs);
+    for r in rows {
+        flat.extend(pipeline.transform(r).map_err(anyhow::Error::msg)?);
+    }
+    let x = Tensor::<2>::from_data(TensorData::new(flat, [rows.len(), inputs]), device);
+    let lp: Vec<f32> = model
+        .forward(x)
+        .into_data()
+        .try_to_vec()
+        .expect("f32 log-probabilities"); // [rows · 4]
+    Ok(lp
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]])
+        .collect())
+}
+
+/// A song's prediction from its segments' features.
+pub fn predict(
+    model: &Mlp,
+    pipeline: &FeaturePipeline,
+    features: &SongFeatures,
+    device: &Device,
+) -> Result<SongPrediction> {
+    Ok(from_segments(
+        &features.spans,
+        &log_probs(model, pipeline, &features.rows, device)?,
+    ))
+}
+
+/// Segment- and song-level scores on `songs`.
+pub fn evaluate(
+    model: &Mlp,
+    pipeline: &FeaturePipeline,
+    songs: &[(Song, SongFeatures)],
+    device: &Device,
+) -> Result<Evaluation> {
+    let mut segment = Confusion::default();
+    let mut song = Confusion::default();
+    for (s, f) in songs {
+        let p = predict(model, pipeline, f, device)?;
+        for seg in &p.segments {
+            segment.add(s.quadrant, seg.quadrant);
+        }
+        song.add(s.quadrant, p.quadrant);
+    }
+    Ok(Evaluation::new(segment, song))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balancing_keeps_the_smallest_class_count_of_each() {
+        let labels = [0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 3];
+        let kept = balance(&labels, 4, 42);
+        let mut counts = [0; 4];
+        for &i in &kept {
+            counts[labels[i]] += 1;
+        }
+        assert_eq!(counts, [2; 4]);
+        assert!(kept.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(kept, balance(&labels, 4, 42), "seeded");
+        assert_ne!(
+            (0..20)
+                .map(|s| balance(&labels, 4, s))
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            1,
+            "the seed matters"
+        );
+    }
+}
