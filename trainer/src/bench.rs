@@ -1,4 +1,4 @@
-//! `trainer bench decode`: decoding, resampling and cache speed, printed as a table.
+//! `trainer bench`: decoding, feature extraction, SincNet and bundle sizes, printed as tables.
 
 use crate::audio::{DecodeCache, decode_bytes};
 use anyhow::{Context, Result};
@@ -69,6 +69,50 @@ pub fn decode(files: &[PathBuf], repeat: usize) -> Result<String> {
             cold.as_secs_f64() / warm.as_secs_f64()
         );
     }
+    Ok(s)
+}
+
+/// Feature extraction speed on each file, whole (as the reference extractors run): decode and
+/// resampling, then each set's features, on one thread. Times are the best of `repeat` runs.
+pub fn features(files: &[PathBuf], repeat: usize) -> Result<String> {
+    use model_format::features::FeatureSet;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<28} {:>7} {:>10} {:>9} {:>9} {:>9} {:>14}",
+        "file", "audio s", "decode ms", "IS13 ms", "Essentia", "both ms", "both × realtime"
+    );
+    for path in files {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let (t_dec, pcm) = best_of(repeat, || Ok(decode_bytes(path, bytes.clone())?))?;
+        let seconds = pcm.frames() as f64 / pcm.sample_rate as f64;
+        let mut times = Vec::new();
+        for set in FeatureSet::ALL {
+            let (t, _) = best_of(repeat, || {
+                let (fe16, fe44) = set.front_ends();
+                let mono =
+                    |fe: Option<FrontEnd>| fe.map(|fe| fe.to_model_rate(pcm.as_pcm())).transpose();
+                let (m16, m44) = (mono(fe16)?, mono(fe44)?);
+                set.extract(m16.as_deref(), m44.as_deref())
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            })?;
+            times.push(t);
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let _ = writeln!(
+            s,
+            "{:<28} {:>7.1} {:>10.1} {:>9.1} {:>9.1} {:>9.1} {:>14.0}",
+            name,
+            seconds,
+            ms(t_dec),
+            ms(times[0]),
+            ms(times[1]),
+            ms(times[2]),
+            seconds / (t_dec + times[2]).as_secs_f64()
+        );
+    }
+    s.push_str("(feature times include resampling to 16 kHz and 44.1 kHz; × realtime counts decoding too)\n");
     Ok(s)
 }
 

@@ -280,6 +280,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// Handcrafted feature extraction speed (IS13, Essentia, both) on the given files.
+    Features {
+        files: Vec<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Model bundle sizes by configuration and weight precision.
     Bundle,
     /// SincNet training chunks/s and inference windows/s.
@@ -566,6 +572,12 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
                 out.display(),
                 failed.len()
             )?;
+        }
+        Command::Bench(BenchCommand::Features { files, repeat }) => {
+            if files.is_empty() {
+                bail!("name at least one audio file");
+            }
+            write!(w, "{}", bench::features(&files, repeat)?)?;
         }
         Command::Bench(BenchCommand::Bundle) => write!(w, "{}", bench::bundle_sizes()?)?,
         Command::Bench(BenchCommand::Decode { files, repeat }) => {

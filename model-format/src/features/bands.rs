@@ -87,8 +87,7 @@ impl Bank {
                 .iter()
                 .map(|&cf| {
                     let erb = cf / EAR_Q + MIN_BW;
-                    let b = (1.019f32 * 2.0) as f64 * std::f64::consts::PI * erb as f64;
-                    let b = b as f32;
+                    let b = ((1.019f32 * 2.0) as f64 * std::f64::consts::PI * erb as f64) as f32;
                     let theta = (2.0 * std::f64::consts::PI * cf as f64 / sr as f64) as f32;
                     let pole = C::cis(theta).scale((-b / sr).exp());
                     let (sin_cf, cos_cf) = (2.0 * cf * pi * t).sin_cos();

@@ -55,7 +55,10 @@ impl Magnitude {
         self.fft
             .process(&mut input, &mut output)
             .expect("buffers sized by the plan");
-        output.iter().map(|c| c.norm()).collect()
+        output
+            .iter()
+            .map(|c| (c.re * c.re + c.im * c.im).sqrt())
+            .collect()
     }
 
     fn nfft(&self) -> usize {

@@ -16,14 +16,13 @@ pub type Candidates = [(f64, f64); CANDIDATES];
 
 /// Sub-harmonic summation on an octave-scale spectrum, for frames at one rate and FFT size.
 pub struct Shs {
-    /// log2 Hz of each source bin (bin 0 at half a bin).
-    u: Vec<f64>,
     /// log2 Hz of each target point, evenly spaced from 25 Hz to Nyquist.
     x: Vec<f64>,
     /// Auditory weight of each target point.
     weight: Vec<f64>,
-    /// Target-point shift of harmonic h = 1..=15.
-    shifts: Vec<usize>,
+    /// Target-point shift and weight `0.85^(h−1) / 15` of harmonic h = 1..=15.
+    harmonics: Vec<(usize, f64)>,
+    spline: SplineGrid,
 }
 
 impl Shs {
@@ -34,20 +33,24 @@ impl Shs {
         u[0] = 2.0 * u[1] - u[2];
         let (lo, hi) = (MIN_F.log2(), (fs / 2.0).log2());
         let dx = (hi - lo) / (k - 1) as f64;
-        let x = (0..k).map(|j| lo + j as f64 * dx).collect();
+        let x: Vec<f64> = (0..k).map(|j| lo + j as f64 * dx).collect();
         let ppo = k as f64 / (fs / 2.0 / MIN_F).log2();
         let s = ppo * (65f64 / 50.0).log2() - 1.0;
         let weight = (0..k)
             .map(|j| 0.5 + (3.0 * (j as f64 + 1.0 - s) / ppo).atan() / std::f64::consts::PI)
             .collect();
-        let shifts = (1..=HARMONICS)
-            .map(|h| (ppo * (h as f64).log2()).floor() as usize)
+        let harmonics = (1..=HARMONICS)
+            .map(|h| {
+                let shift = (ppo * (h as f64).log2()).floor() as usize;
+                (shift, COMPRESSION.powi(h as i32 - 1) / HARMONICS as f64)
+            })
             .collect();
+        let spline = SplineGrid::new(&u, &x);
         Shs {
-            u,
             x,
             weight,
-            shifts,
+            harmonics,
+            spline,
         }
     }
 
@@ -61,11 +64,11 @@ impl Shs {
             let left = if i == 0 { 0.0 } else { m[i - 1] };
             smooth[i] = (left + 2.0 * m[i] + m[i + 1]) / 4.0;
         }
-        let spline = NaturalSpline::new(&self.u, &smooth);
-        self.x
-            .iter()
+        self.spline
+            .eval(&smooth)
+            .into_iter()
             .zip(&self.weight)
-            .map(|(&x, &w)| spline.at(x).max(0.0) * w)
+            .map(|(v, &w)| v.max(0.0) * w)
             .collect()
     }
 
@@ -73,18 +76,12 @@ impl Shs {
     pub fn candidates(&mut self, magnitude: &[f32]) -> Candidates {
         let o = self.octave_spectrum(magnitude);
         let k = o.len();
-        let ss: Vec<f64> = (0..k)
-            .map(|j| {
-                let sum: f64 = self
-                    .shifts
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &sh)| j + sh < k)
-                    .map(|(h, &sh)| COMPRESSION.powi(h as i32) * o[j + sh])
-                    .sum();
-                (sum / HARMONICS as f64).max(0.0)
-            })
-            .collect();
+        let mut ss = vec![0.0; k];
+        for &(shift, w) in &self.harmonics {
+            for (s, &v) in ss.iter_mut().zip(&o[shift.min(k)..]) {
+                *s += w * v;
+            }
+        }
         // The highest strict local maxima, by value, ties in bin order.
         let mut peaks: Vec<usize> = Vec::with_capacity(CANDIDATES);
         for i in 1..k - 1 {
@@ -163,41 +160,74 @@ fn enhance_peaks(m: &mut [f64]) {
     }
 }
 
-/// A natural cubic spline (zero second derivative at both ends) through increasing knots.
-struct NaturalSpline<'a> {
-    x: &'a [f64],
-    y: &'a [f64],
-    /// Second derivatives at the knots.
-    d2: Vec<f64>,
+/// A natural cubic spline (zero second derivative at both ends) through fixed, increasing
+/// knots `u`, evaluated at fixed points `x`: everything that depends only on the abscissae is
+/// computed once.
+struct SplineGrid {
+    /// Knot spacing ratio `(u[i] − u[i−1]) / (u[i+1] − u[i−1])` over the elimination's pivot.
+    sig_over_pivot: Vec<f64>,
+    /// `6 / ((u[i+1] − u[i−1]) · pivot)`.
+    scale: Vec<f64>,
+    /// `1 / (u[i+1] − u[i])`.
+    inv_step: Vec<f64>,
+    /// The second-derivative recursion's coefficient on the next knot.
+    d2_next: Vec<f64>,
+    /// Per target point: interval start `lo` and the weights on `y[lo]`, `y[lo+1]`,
+    /// `d2[lo]`, `d2[lo+1]`.
+    points: Vec<(usize, [f64; 4])>,
 }
 
-impl<'a> NaturalSpline<'a> {
-    fn new(x: &'a [f64], y: &'a [f64]) -> Self {
-        let n = x.len();
-        let mut d2 = vec![0.0; n];
-        let mut u = vec![0.0; n];
+impl SplineGrid {
+    fn new(u: &[f64], x: &[f64]) -> Self {
+        let n = u.len();
+        let (mut sig_over_pivot, mut scale, mut d2_next) =
+            (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         for i in 1..n - 1 {
-            let sig = (x[i] - x[i - 1]) / (x[i + 1] - x[i - 1]);
-            let p = sig * d2[i - 1] + 2.0;
-            d2[i] = (sig - 1.0) / p;
-            let slope =
-                (y[i + 1] - y[i]) / (x[i + 1] - x[i]) - (y[i] - y[i - 1]) / (x[i] - x[i - 1]);
-            u[i] = (6.0 * slope / (x[i + 1] - x[i - 1]) - sig * u[i - 1]) / p;
+            let sig = (u[i] - u[i - 1]) / (u[i + 1] - u[i - 1]);
+            let pivot = sig * d2_next[i - 1] + 2.0;
+            d2_next[i] = (sig - 1.0) / pivot;
+            sig_over_pivot[i] = sig / pivot;
+            scale[i] = 6.0 / ((u[i + 1] - u[i - 1]) * pivot);
         }
-        for i in (0..n - 1).rev() {
-            d2[i] = d2[i] * d2[i + 1] + u[i];
+        let inv_step = u.windows(2).map(|w| 1.0 / (w[1] - w[0])).collect();
+        let points = x
+            .iter()
+            .map(|&v| {
+                let hi = u.partition_point(|&k| k < v).clamp(1, n - 1);
+                let lo = hi - 1;
+                let h = u[hi] - u[lo];
+                let a = (u[hi] - v) / h;
+                let b = (v - u[lo]) / h;
+                let c = h * h / 6.0;
+                (lo, [a, b, (a * a * a - a) * c, (b * b * b - b) * c])
+            })
+            .collect();
+        SplineGrid {
+            sig_over_pivot,
+            scale,
+            inv_step,
+            d2_next,
+            points,
         }
-        NaturalSpline { x, y, d2 }
     }
 
-    fn at(&self, v: f64) -> f64 {
-        let (x, y, d2) = (self.x, self.y, &self.d2);
-        let hi = x.partition_point(|&k| k < v).clamp(1, x.len() - 1);
-        let lo = hi - 1;
-        let h = x[hi] - x[lo];
-        let a = (x[hi] - v) / h;
-        let b = (v - x[lo]) / h;
-        a * y[lo] + b * y[hi] + ((a * a * a - a) * d2[lo] + (b * b * b - b) * d2[hi]) * h * h / 6.0
+    /// The spline through `(u[i], y[i])` at every target point.
+    fn eval(&self, y: &[f64]) -> Vec<f64> {
+        let n = y.len();
+        let mut r = vec![0.0; n];
+        for i in 1..n - 1 {
+            let slope =
+                (y[i + 1] - y[i]) * self.inv_step[i] - (y[i] - y[i - 1]) * self.inv_step[i - 1];
+            r[i] = slope * self.scale[i] - self.sig_over_pivot[i] * r[i - 1];
+        }
+        let mut d2 = vec![0.0; n];
+        for i in (1..n - 1).rev() {
+            d2[i] = self.d2_next[i] * d2[i + 1] + r[i];
+        }
+        self.points
+            .iter()
+            .map(|&(lo, w)| w[0] * y[lo] + w[1] * y[lo + 1] + w[2] * d2[lo] + w[3] * d2[lo + 1])
+            .collect()
     }
 }
 
@@ -333,13 +363,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spline_interpolates_a_cubic_free_line_exactly() {
-        let x = [0.0, 1.0, 2.5, 4.0];
-        let y = [1.0, 3.0, 6.0, 9.0];
-        let s = NaturalSpline::new(&x, &y);
-        assert!((s.at(2.5) - 6.0).abs() < 1e-12);
-        assert!((s.at(3.25) - 7.5).abs() < 1e-12);
-        assert!((s.at(0.5) - 2.0).abs() < 1e-12);
+    fn spline_interpolates_a_line_exactly_and_a_curve_closely() {
+        let u = [0.0, 1.0, 2.5, 4.0, 5.0];
+        let grid = SplineGrid::new(&u, &[0.5, 2.5, 3.25, 5.0]);
+        let line = grid.eval(&u.map(|v| 2.0 * v + 1.0));
+        for (got, want) in line.iter().zip([2.0, 6.0, 7.5, 11.0]) {
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+        let curve = grid.eval(&u.map(|v| v * v));
+        assert!((curve[2] - 3.25f64.powi(2)).abs() < 0.3, "{curve:?}");
+        assert_eq!(curve[1], 6.25, "knots are hit exactly");
     }
 
     #[test]

@@ -109,6 +109,10 @@ impl Rasta {
 /// The chain A state across frames: filterbank, RASTA filters, previous spectrum (for flux).
 pub struct ChainA {
     bank: Vec<(usize, usize, f64)>,
+    /// DCT-II rows for MFCC 1–14, lifter and scale included: `[14][26]`.
+    dct: Vec<[f64; BANDS]>,
+    /// `z·g(z)` of each bin's Bark value (the sharpness weighting).
+    sharpness: Vec<f64>,
     /// `ln EQL` at each band centre.
     log_eql: [f64; BANDS],
     rasta: Vec<Rasta>,
@@ -119,12 +123,25 @@ pub struct ChainA {
 impl ChainA {
     pub fn new(fs: f64, nfft: usize) -> Self {
         let (bank, centres) = mel_bank(fs, nfft);
+        let df = fs / nfft as f64;
         ChainA {
             bank,
+            dct: dct_rows(),
+            sharpness: (0..=nfft / 2)
+                .map(|k| {
+                    let z = bark(k as f64 * df);
+                    let g = if z <= 16.0 {
+                        1.0
+                    } else {
+                        ((z - 16.0) / 4.0).powf(1.584_962_5) + 1.0
+                    };
+                    z * g
+                })
+                .collect(),
             log_eql: centres.map(|f| equal_loudness(f).ln()),
             rasta: vec![Rasta::default(); BANDS],
             previous: None,
-            df: fs / nfft as f64,
+            df,
         }
     }
 
@@ -153,28 +170,37 @@ impl ChainA {
         out.push((rasta.iter().sum::<f64>() / BANDS as f64) as f32);
         out.extend(rasta.iter().map(|&v| v as f32));
         let previous = self.previous.replace(m.to_vec());
-        out.extend(spectral(&p, m, previous.as_deref(), self.df));
-        out.extend(mfcc(&e));
+        out.extend(spectral(
+            &p,
+            m,
+            previous.as_deref(),
+            self.df,
+            &self.sharpness,
+        ));
+        out.extend(mfcc(&e, &self.dct));
         debug_assert_eq!(out.len(), VALUES);
         out
     }
 }
 
-/// MFCC 1–14 of the mel power bands: HTK-scaled log with floor 1, DCT-II, lifter 22.
-fn mfcc(e: &[f64; BANDS]) -> Vec<f32> {
-    let log: Vec<f64> = e.iter().map(|&v| (v * HTK_SCALE2).max(1.0).ln()).collect();
+/// The MFCC transform: DCT-II with HTK's `sqrt(2/26)` scale and the sinusoidal lifter 22.
+fn dct_rows() -> Vec<[f64; BANDS]> {
     let n = BANDS as f64;
     let pi = std::f64::consts::PI;
     (1..=MFCCS)
         .map(|i| {
             let i = i as f64;
-            let c: f64 = log
-                .iter()
-                .enumerate()
-                .map(|(m, &l)| l * (pi * i * (m as f64 + 0.5) / n).cos())
-                .sum();
-            ((2.0 / n).sqrt() * c * (1.0 + 11.0 * (pi * i / 22.0).sin())) as f32
+            let scale = (2.0 / n).sqrt() * (1.0 + 11.0 * (pi * i / 22.0).sin());
+            std::array::from_fn(|m| scale * (pi * i * (m as f64 + 0.5) / n).cos())
         })
+        .collect()
+}
+
+/// MFCC 1–14 of the mel power bands (HTK-scaled, log with floor 1).
+fn mfcc(e: &[f64; BANDS], dct: &[[f64; BANDS]]) -> Vec<f32> {
+    let log = e.map(|v| (v * HTK_SCALE2).max(1.0).ln());
+    dct.iter()
+        .map(|row| row.iter().zip(&log).map(|(c, l)| c * l).sum::<f64>() as f32)
         .collect()
 }
 
@@ -215,7 +241,13 @@ fn band_energy(p: &[f64], df: f64, lo: f64, hi: f64) -> f64 {
 }
 
 /// `cSpectral`'s 15 descriptors over bins 1..K (power `p`, magnitude `m`).
-fn spectral(p: &[f64], m: &[f32], previous: Option<&[f32]>, df: f64) -> Vec<f32> {
+fn spectral(
+    p: &[f64],
+    m: &[f32],
+    previous: Option<&[f32]>,
+    df: f64,
+    sharpness_weight: &[f64],
+) -> Vec<f32> {
     let k_all = 1..p.len();
     let n_bins = (p.len() - 1) as f64;
     let f = |k: usize| k as f64 * df;
@@ -260,21 +292,21 @@ fn spectral(p: &[f64], m: &[f32], previous: Option<&[f32]>, df: f64) -> Vec<f32>
             })
             .sum::<f64>(),
     );
-    let moment = |e: i32| {
-        if s > 0.0 {
-            k_all
-                .clone()
-                .map(|k| (f(k) - centroid).powi(e) * p[k])
-                .sum::<f64>()
-                / s
-        } else {
-            0.0
+    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+    if s > 0.0 {
+        for k in k_all.clone() {
+            let d = f(k) - centroid;
+            let d2 = d * d;
+            m2 += d2 * p[k];
+            m3 += d2 * d * p[k];
+            m4 += d2 * d2 * p[k];
         }
-    };
-    let var = moment(2);
+        (m2, m3, m4) = (m2 / s, m3 / s, m4 / s);
+    }
+    let var = m2;
     out.push(var);
     let (skew, kurt) = if var > 0.0 {
-        (moment(3) / var.powf(1.5), moment(4) / (var * var))
+        (m3 / (var * var.sqrt()), m4 / (var * var))
     } else {
         (0.0, 0.0)
     };
@@ -288,15 +320,7 @@ fn spectral(p: &[f64], m: &[f32], previous: Option<&[f32]>, df: f64) -> Vec<f32>
     let sharpness = if s > 0.0 {
         k_all
             .clone()
-            .map(|k| {
-                let z = bark(f(k));
-                let g = if z <= 16.0 {
-                    1.0
-                } else {
-                    ((z - 16.0) / 4.0).powf(1.584_962_5) + 1.0
-                };
-                z * g * p[k]
-            })
+            .map(|k| sharpness_weight[k] * p[k])
             .sum::<f64>()
             * 0.11
             / s
@@ -378,7 +402,8 @@ mod tests {
         let mut m = vec![0f32; 257];
         m[64] = 1.0; // 2 kHz
         let p: Vec<f64> = m.iter().map(|&v| (v as f64).powi(2)).collect();
-        let s = spectral(&p, &m, None, 31.25);
+        let weights = vec![1.0; 257];
+        let s = spectral(&p, &m, None, 31.25, &weights);
         assert_eq!(s[2..6], [2000.0; 4]);
         assert_eq!(s[6], 0.0, "no flux on the first frame");
         assert_eq!(s[7], 2000.0);

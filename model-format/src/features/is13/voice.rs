@@ -18,18 +18,22 @@ pub struct VoiceQuality {
 /// makes a peak, as in openSMILE).
 fn pearson(a: &[f32], b: &[f32]) -> f64 {
     let n = a.len() as f64;
-    let (ma, mb) = (
-        a.iter().map(|&v| v as f64).sum::<f64>() / n,
-        b.iter().map(|&v| v as f64).sum::<f64>() / n,
-    );
-    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    let (mut sa, mut sb, mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for (&x, &y) in a.iter().zip(b) {
-        let (x, y) = (x as f64 - ma, y as f64 - mb);
+        let (x, y) = (x as f64, y as f64);
+        sa += x;
+        sb += y;
         ab += x * y;
         aa += x * x;
         bb += y * y;
     }
-    ab / (aa.sqrt() * bb.sqrt())
+    let cov = ab - sa * sb / n;
+    let (va, vb) = (aa - sa * sa / n, bb - sb * sb / n);
+    // Flat up to rounding (the one-pass sums leave ~1e-16 of a constant's energy).
+    if va <= 1e-12 * aa || vb <= 1e-12 * bb {
+        return f64::NAN;
+    }
+    cov / (va.sqrt() * vb.sqrt())
 }
 
 /// Peak-to-peak amplitude.
