@@ -8,8 +8,8 @@ Two sets, chosen with --set (default all):
             `trainer features --set essentia`, both on the original files.
   is13      openSMILE's IS13_ComParE LLDs and their deltas, summarised as the 260 features
             (per column `_stddev` then `_amean`: population standard deviation and mean over
-            all frames of each level), against `trainer features --set is13`. Both read the same
-            16 kHz mono float WAVs, made in a temporary folder (channels averaged, then
+            the frames both levels share), against `trainer features --set is13`. Both read the
+            same 16 kHz mono 16-bit WAVs, made in a temporary folder (channels averaged, then
             scipy's resample_poly); files soundfile cannot read (m4a) are skipped.
 
 For every feature it prints the Pearson correlation across the files, worst first, with both
@@ -58,22 +58,18 @@ def essentia_features(paths):
 def is13_features(wavs):
     import opensmile
 
-    levels = [
-        opensmile.Smile(feature_set=opensmile.FeatureSet.IS13, feature_level=level)
-        for level in (
-            opensmile.FeatureLevel.LowLevelDescriptors,
-            opensmile.FeatureLevel.LowLevelDescriptors_Deltas,
-        )
-    ]
+    # One pass over both levels gives the frames they share, as one openSMILE run writes them.
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.IS13, feature_level="lld;lld_de")
     out = {}
     for i, wav in enumerate(wavs, 1):
         print(f"opensmile {i}/{len(wavs)}: {wav}", file=sys.stderr)
+        frames = smile.process_file(wav)
+        lld = [c for c in frames.columns if "_de" not in c]
         row = {}
-        for smile in levels:
-            for name, column in smile.process_file(wav).items():
-                v = column.to_numpy(np.float64)
-                row[f"{name}_stddev"] = v.std()
-                row[f"{name}_amean"] = v.mean()
+        for name in lld + [c for c in frames.columns if "_de" in c]:
+            v = frames[name].to_numpy(np.float64)
+            row[f"{name}_stddev"] = v.std()
+            row[f"{name}_amean"] = v.mean()
         out[wav] = row
     return out
 
@@ -85,7 +81,8 @@ def to_16k_mono(src, dst):
     y, fs = sf.read(src, dtype="float64", always_2d=True)
     g = np.gcd(16000, fs)
     mono = resample_poly(y.mean(axis=1), 16000 // g, fs // g)
-    sf.write(dst, mono.astype(np.float32), 16000, subtype="FLOAT")
+    # 16-bit, as openSMILE reads it (opensmile-python truncates float input to int16).
+    sf.write(dst, mono, 16000, subtype="PCM_16")
 
 
 def ours(paths, trainer, feature_set):

@@ -250,6 +250,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
                 Duration::from_secs(120),
             );
             assert_eq!(again, expected["quadrant"]);
+            mlp_in_the_page(&session, tmp.path(), &song);
         }
         if let Some(dir) = std::env::var_os("MER_E2E_OUT") {
             std::fs::create_dir_all(&dir).unwrap();
@@ -265,4 +266,68 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
         requests.iter().all(|p| p.starts_with(PREFIX)),
         "requests outside the site: {requests:?}"
     );
+}
+
+/// An MLP bundle dropped on the page replaces the model; the song then gets the trainer's
+/// MLP prediction, its IS13 features computed in WebAssembly.
+fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
+    let data = tmp.join("mlp-songs");
+    common::synth("4q", 16, 8.0, &data);
+    let run = tmp.join("mlp-run");
+    common::trainer_ok(&[
+        "train",
+        "--model",
+        "mlp",
+        "--features",
+        "is13",
+        "--data",
+        data.to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    let bundle = run.join("model.mermodel");
+    let expected: Value = serde_json::from_str(&common::trainer_ok(&[
+        "predict",
+        song.to_str().unwrap(),
+        "--model",
+        bundle.to_str().unwrap(),
+        "--no-cache",
+        "--json",
+    ]))
+    .unwrap();
+    let expected = &expected[0]["prediction"];
+    session.send_keys("#e2e-file", bundle.to_str().unwrap());
+    session.run(DISPATCH, json!([]));
+    session.wait_for(
+        "the MLP to load",
+        "return document.querySelector('#status')?.dataset.state === 'ready' \
+         && document.querySelector('#model-name')?.textContent.includes('MLP')",
+        Duration::from_secs(60),
+    );
+    session.send_keys("#e2e-file", song.to_str().unwrap());
+    session.run(DISPATCH, json!([]));
+    let result = session.wait_for(
+        "the MLP's result",
+        "const r = document.querySelector('#result[data-run=\"3\"]'); \
+         return r && { quadrant: r.dataset.quadrant, probabilities: r.dataset.probabilities }",
+        Duration::from_secs(120),
+    );
+    assert_eq!(result["quadrant"], expected["quadrant"], "{result}");
+    let got: Vec<f64> = result["probabilities"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    for (g, w) in got
+        .iter()
+        .zip(expected["probabilities"].as_array().unwrap())
+    {
+        let w = w.as_f64().unwrap();
+        assert!(
+            (g - w).abs() < 1e-3,
+            "MLP: page {got:?}, trainer {expected}"
+        );
+    }
 }

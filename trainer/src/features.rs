@@ -50,6 +50,14 @@ fn compute(path: &Path, set: FeatureSet, cache: &DecodeCache) -> Result<SongFeat
         .as_ref()
         .or(s44.as_ref())
         .expect("a set uses a front-end");
+    if let (Some((a, _)), Some((b, _))) = (&s16, &s44)
+        && a.len() != b.len()
+    {
+        return Err(AudioError::new(
+            path,
+            format!("{} segments at 16 kHz but {} at 44.1 kHz", a.len(), b.len()),
+        ));
+    }
     let mut out = SongFeatures {
         names: Vec::new(),
         rows: Vec::with_capacity(timing.len()),

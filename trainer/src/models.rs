@@ -508,14 +508,17 @@ pub fn render_predictions(preds: &[FilePrediction], json: bool) -> Result<String
                     r.arousal
                 );
                 for seg in &r.segments {
+                    let windows = match seg.windows {
+                        1 => String::new(),
+                        n => format!(", {n} windows"),
+                    };
                     let _ = writeln!(
                         s,
-                        "    {:>6.1}–{:<6.1} s  {}  (p {:.3}, {} windows)",
+                        "    {:>6.1}–{:<6.1} s  {}  (p {:.3}{windows})",
                         seg.start_seconds,
                         seg.end_seconds,
                         seg.quadrant,
                         seg.probabilities[seg.quadrant.index()],
-                        seg.windows
                     );
                 }
             }

@@ -211,24 +211,9 @@ mod tests {
             );
         }
         // … and of a made-up spectrum of six bumps on a ripple: bands 0, 3, 8, 15, 25.
-        let bumps = [
-            (12.3, 0.5),
-            (13.9, 0.4),
-            (30.2, 0.3),
-            (47.0, 0.2),
-            (100.4, 0.1),
-            (180.7, 0.05),
-        ];
-        let power: Vec<f32> = (0..BINS)
-            .map(|k| {
-                let k = k as f64;
-                let b: f64 = bumps
-                    .iter()
-                    .map(|&(c, a)| a * (-((k - c) / 1.5).powi(2)).exp())
-                    .sum();
-                let m = (b + 1e-4 * (k % 7.0) / 7.0) as f32;
-                m * m
-            })
+        let power: Vec<f32> = super::super::test_signals::bumps()
+            .iter()
+            .map(|m| m * m)
             .collect();
         let e = Bank::erb().apply(&power);
         for (i, expected) in [

@@ -353,13 +353,8 @@ pub fn features(mono: &[f32]) -> Result<Vec<(String, f32)>, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_signals::sine;
     use super::*;
-
-    fn sine(hz: f64, seconds: f64, amp: f32) -> Vec<f32> {
-        (0..(seconds * RATE) as usize)
-            .map(|i| amp * (2.0 * std::f64::consts::PI * hz * i as f64 / RATE).sin() as f32)
-            .collect()
-    }
 
     fn get(f: &[(String, f32)], name: &str) -> f32 {
         f.iter()
@@ -458,24 +453,7 @@ mod tests {
     fn dissonance_matches_essentia() {
         // `Dissonance()(*SpectralPeaks(orderBy="frequency")(spectrum))`, essentia
         // 2.1b6.dev1389, on a made-up spectrum: six bumps on a ripple that makes 31 peaks.
-        let bumps = [
-            (12.3, 0.5),
-            (13.9, 0.4),
-            (30.2, 0.3),
-            (47.0, 0.2),
-            (100.4, 0.1),
-            (180.7, 0.05),
-        ];
-        let made_up: Vec<f32> = (0..BINS)
-            .map(|k| {
-                let k = k as f64;
-                let b: f64 = bumps
-                    .iter()
-                    .map(|&(c, a)| a * (-((k - c) / 1.5).powi(2)).exp())
-                    .sum();
-                (b + 1e-4 * (k % 7.0) / 7.0) as f32
-            })
-            .collect();
+        let made_up = super::super::test_signals::bumps();
         let d = dissonance(&made_up);
         assert!((d - 0.100_449_97).abs() < 1e-6, "{d}");
         assert_eq!(dissonance(&vec![0.0; BINS]), 0.0);

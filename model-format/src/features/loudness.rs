@@ -262,13 +262,8 @@ pub fn dynamic_complexity(x: &[f32]) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_signals::sine;
     use super::*;
-
-    fn sine(hz: f64, seconds: f64, amp: f32) -> Vec<f32> {
-        (0..(seconds * RATE) as usize)
-            .map(|i| amp * (2.0 * std::f64::consts::PI * hz * i as f64 / RATE).sin() as f32)
-            .collect()
-    }
 
     #[test]
     fn equal_loudness_matches_essentia() {

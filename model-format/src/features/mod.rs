@@ -37,6 +37,43 @@ pub fn mean_stdev(values: &[f32]) -> Option<(f32, f32)> {
     Some((mean as f32, var.sqrt() as f32))
 }
 
+/// Signals the extractors' tests share.
+#[cfg(test)]
+pub(crate) mod test_signals {
+    use super::essentia::RATE;
+    use super::frames::BINS;
+
+    /// A sine at 44.1 kHz.
+    pub fn sine(hz: f64, seconds: f64, amp: f32) -> Vec<f32> {
+        (0..(seconds * RATE) as usize)
+            .map(|i| amp * (2.0 * std::f64::consts::PI * hz * i as f64 / RATE).sin() as f32)
+            .collect()
+    }
+
+    /// A made-up magnitude spectrum: six bumps (at bins 12.3 … 180.7) on a small ripple that
+    /// makes 31 peaks. Reference numbers from Essentia were computed on it.
+    pub fn bumps() -> Vec<f32> {
+        let bumps = [
+            (12.3, 0.5),
+            (13.9, 0.4),
+            (30.2, 0.3),
+            (47.0, 0.2),
+            (100.4, 0.1),
+            (180.7, 0.05),
+        ];
+        (0..BINS)
+            .map(|k| {
+                let k = k as f64;
+                let b: f64 = bumps
+                    .iter()
+                    .map(|&(c, a)| a * (-((k - c) / 1.5).powi(2)).exp())
+                    .sum();
+                (b + 1e-4 * (k % 7.0) / 7.0) as f32
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
