@@ -140,20 +140,26 @@ pub fn aggregate(
             windows: counts[i],
         })
         .collect();
+    song_verdict(segs, plan.windows.len())
+}
+
+/// The song's verdict from its segments' verdicts: the argmax of their summed log-posteriors,
+/// and the softmax of the mean over its `windows`.
+fn song_verdict(segments: Vec<SegmentPrediction>, windows: usize) -> SongPrediction {
     let mut total = [0f64; 4];
-    for s in &sums {
-        for c in 0..4 {
-            total[c] += s[c];
+    for s in &segments {
+        for (t, v) in total.iter_mut().zip(s.log_prob_sum) {
+            *t += v;
         }
     }
-    let probabilities = softmax_of_mean(&total, plan.windows.len());
+    let probabilities = softmax_of_mean(&total, windows);
     let (valence, arousal) = valence_arousal(&probabilities);
     SongPrediction {
         quadrant: argmax(&total),
         probabilities,
         valence,
         arousal,
-        segments: segs,
+        segments,
     }
 }
 
@@ -161,15 +167,11 @@ pub fn aggregate(
 /// the MLP): `spans` are the segments' `(start, end)` in seconds.
 pub fn from_segments(spans: &[(f64, f64)], log_probs: &[[f32; 4]]) -> SongPrediction {
     assert_eq!(spans.len(), log_probs.len(), "one row of 4 per segment");
-    let mut total = [0f64; 4];
     let segments = spans
         .iter()
         .zip(log_probs)
         .map(|(&(start_seconds, end_seconds), row)| {
             let sum = row.map(f64::from);
-            for c in 0..4 {
-                total[c] += sum[c];
-            }
             SegmentPrediction {
                 start_seconds,
                 end_seconds,
@@ -180,15 +182,7 @@ pub fn from_segments(spans: &[(f64, f64)], log_probs: &[[f32; 4]]) -> SongPredic
             }
         })
         .collect();
-    let probabilities = softmax_of_mean(&total, spans.len());
-    let (valence, arousal) = valence_arousal(&probabilities);
-    SongPrediction {
-        quadrant: argmax(&total),
-        probabilities,
-        valence,
-        arousal,
-        segments,
-    }
+    song_verdict(segments, spans.len())
 }
 
 #[cfg(test)]

@@ -135,16 +135,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
     common::synth("4q", 4, 30.0, &data);
     let song = common::first_song(&data, "Q2");
     let bundle = site().join("default.mermodel");
-    let expected: Value = serde_json::from_str(&common::trainer_ok(&[
-        "predict",
-        song.to_str().unwrap(),
-        "--model",
-        bundle.to_str().unwrap(),
-        "--no-cache",
-        "--json",
-    ]))
-    .unwrap();
-    let expected = &expected[0]["prediction"];
+    let expected = trainer_prediction(&song, &bundle);
     let want: Vec<f64> = expected["probabilities"]
         .as_array()
         .unwrap()
@@ -287,16 +278,7 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
         "--no-cache",
     ]);
     let bundle = run.join("model.mermodel");
-    let expected: Value = serde_json::from_str(&common::trainer_ok(&[
-        "predict",
-        song.to_str().unwrap(),
-        "--model",
-        bundle.to_str().unwrap(),
-        "--no-cache",
-        "--json",
-    ]))
-    .unwrap();
-    let expected = &expected[0]["prediction"];
+    let expected = trainer_prediction(song, &bundle);
     session.send_keys("#e2e-file", bundle.to_str().unwrap());
     session.run(DISPATCH, json!([]));
     session.wait_for(
@@ -330,4 +312,18 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
             "MLP: page {got:?}, trainer {expected}"
         );
     }
+}
+
+/// `trainer predict`'s prediction for `song` with `bundle`.
+fn trainer_prediction(song: &Path, bundle: &Path) -> Value {
+    let out: Value = serde_json::from_str(&common::trainer_ok(&[
+        "predict",
+        song.to_str().unwrap(),
+        "--model",
+        bundle.to_str().unwrap(),
+        "--no-cache",
+        "--json",
+    ]))
+    .unwrap();
+    out[0]["prediction"].clone()
 }
