@@ -60,6 +60,7 @@ pub struct SegmentPrediction {
     pub probabilities: [f32; 4],
     /// Sum of the windows' log-posteriors.
     pub log_prob_sum: [f64; 4],
+    /// Windows the model saw (1 for a model that reads whole segments).
     pub windows: usize,
 }
 
@@ -67,7 +68,8 @@ pub struct SegmentPrediction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SongPrediction {
     pub quadrant: Quadrant,
-    /// Softmax of the mean window log-posterior over the whole song.
+    /// Softmax of the mean window log-posterior over the whole song (a segment counting as one
+    /// window for a model that reads whole segments).
     pub probabilities: [f32; 4],
     /// Expected valence and arousal in [-1, 1], weighting each quadrant's centre by its
     /// probability.
@@ -164,9 +166,13 @@ fn song_verdict(segments: Vec<SegmentPrediction>, windows: usize) -> SongPredict
 }
 
 /// A song's verdict from one log-posterior per segment (a model that sees whole segments, like
-/// the MLP): `spans` are the segments' `(start, end)` in seconds.
+/// the MLP): `spans` are the segments' `(start, end)` in seconds. Panics unless there is one
+/// row per span, and at least one.
 pub fn from_segments(spans: &[(f64, f64)], log_probs: &[[f32; 4]]) -> SongPrediction {
-    assert_eq!(spans.len(), log_probs.len(), "one row of 4 per segment");
+    assert!(
+        !spans.is_empty() && spans.len() == log_probs.len(),
+        "one row of 4 per segment"
+    );
     let segments = spans
         .iter()
         .zip(log_probs)

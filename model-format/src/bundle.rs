@@ -25,7 +25,8 @@ pub const FORMAT_VERSION: u32 = 2;
 const OLDEST_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 
-/// The architecture and its configuration.
+/// The architecture and its configuration. bincode encodes a variant by its index: add new
+/// variants at the end only (the same holds for [`FeatureSet`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelKind {
     SincNet(SincNetConfig),
@@ -39,6 +40,15 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// The oldest format that can hold this model: SincNet bundles stay readable by version 1
+    /// readers.
+    fn format_version(&self) -> u32 {
+        match self {
+            ModelKind::SincNet(_) => 1,
+            ModelKind::Mlp { .. } => 2,
+        }
+    }
+
     pub fn name(&self) -> String {
         match self {
             ModelKind::SincNet(c) => format!("SincNet {} ms", c.window_ms),
@@ -80,9 +90,10 @@ pub struct Bundle {
     pub labels: Vec<String>,
     /// How songs must be prepared.
     pub front_end: FrontEnd,
-    /// Analysis window, ms.
+    /// Analysis window, ms (0 for a model that reads whole segments).
     pub window_ms: u32,
-    /// Hop between windows at inference, ms (`cw_shift`).
+    /// Hop between windows at inference, ms (`cw_shift`; 0 for a model that reads whole
+    /// segments).
     pub shift_ms: u32,
     pub provenance: Provenance,
     pub weights_dtype: WeightsDType,
@@ -158,7 +169,7 @@ impl Bundle {
             .expect("a bundle serialises");
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&self.model.format_version().to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         out.extend_from_slice(blake3::hash(&payload).as_bytes());
         out.extend_from_slice(&payload);
@@ -244,6 +255,21 @@ impl Bundle {
             )));
         };
         pipeline.validate().map_err(BundleError::Malformed)?;
+        if self.front_end != FrontEnd::default() {
+            return Err(BundleError::Malformed(
+                "an MLP's features are defined on the default front-end's segments".into(),
+            ));
+        }
+        if config.classes != 4 || self.labels.len() != 4 || config.hidden == 0 || config.inputs == 0
+        {
+            return Err(BundleError::Malformed(format!(
+                "a network of {} inputs, {} hidden units and {} classes for {} labels",
+                config.inputs,
+                config.hidden,
+                config.classes,
+                self.labels.len()
+            )));
+        }
         if pipeline.selected.len() != config.inputs || pipeline.names.len() != features.values() {
             return Err(BundleError::Malformed(format!(
                 "{} selected of {} features for a network of {} inputs on {} {} features",
@@ -370,10 +396,14 @@ mod tests {
     }
 
     #[test]
-    fn version_1_files_still_read() {
+    fn sincnet_bundles_stay_version_1() {
         let (b, _) = bundle(WeightsDType::F32);
         let mut v1 = b.to_bytes();
-        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(
+            v1[8..12],
+            1u32.to_le_bytes(),
+            "readable by version 1 readers"
+        );
         assert_eq!(Bundle::from_bytes(&v1).unwrap(), b);
         v1[8..12].copy_from_slice(&0u32.to_le_bytes());
         assert!(matches!(
@@ -405,6 +435,7 @@ mod tests {
             shift_ms: 0,
             ..bundle(WeightsDType::F32).0
         };
+        assert_eq!(b.to_bytes()[8..12], 2u32.to_le_bytes());
         let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
         let (m, f, p) = back.mlp(&device).unwrap();
         assert_eq!((f, &p), (set, &pipeline));

@@ -260,7 +260,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
 }
 
 /// An MLP bundle dropped on the page replaces the model; the song then gets the trainer's
-/// MLP prediction, its IS13 features computed in WebAssembly.
+/// MLP prediction, its IS13 and Essentia features computed in WebAssembly.
 fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
     let data = tmp.join("mlp-songs");
     common::synth("4q", 16, 8.0, &data);
@@ -270,7 +270,7 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
         "--model",
         "mlp",
         "--features",
-        "is13",
+        "combined",
         "--data",
         data.to_str().unwrap(),
         "--run",

@@ -162,43 +162,48 @@ struct TrainArgs {
     /// Run folder: configuration, split, checkpoints, results.
     #[arg(long)]
     run: PathBuf,
-    /// Continue the run in `--run` from its last checkpoint.
+    /// SincNet: continue the run in `--run` from its last checkpoint (an MLP run reads its
+    /// features back from the cache instead).
     #[arg(long)]
     resume: bool,
     #[arg(long, value_parser = ["sincnet", "mlp"], default_value = "sincnet")]
     model: String,
-    /// The MLP's features: is13, essentia or combined.
+    /// MLP: its features, is13, essentia or combined.
     #[arg(long, default_value = "is13")]
     features: FeatureSet,
-    /// Features the MLP keeps (chi-squared selection).
-    #[arg(long, default_value_t = 50)]
+    /// MLP: features kept by chi-squared selection.
+    #[arg(long, default_value_t = 50, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     k: usize,
     #[command(flatten)]
     device: DeviceArgs,
-    /// Train data-parallel on this many GPUs (with `--device wgpu`).
+    /// SincNet: train data-parallel on this many GPUs (with `--device wgpu`).
     #[arg(long, default_value_t = 1)]
     gpus: usize,
-    /// Analysis window, ms (200 or 500 in the paper).
+    /// SincNet: analysis window, ms (200 or 500 in the paper).
     #[arg(long, default_value_t = 200)]
     window_ms: u32,
-    /// Widths of the fully connected layers.
+    /// SincNet: widths of the fully connected layers.
     #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
     fc: Vec<usize>,
-    /// Windows per batch [default: 128, or 32 for windows of 500 ms and more].
+    /// SincNet: windows per batch [default: 128, or 32 for windows of 500 ms and more].
     #[arg(long)]
     batch_size: Option<usize>,
+    /// SincNet: batches per epoch.
     #[arg(long, default_value_t = 30)]
     batches_per_epoch: usize,
+    /// SincNet: epochs.
     #[arg(long, default_value_t = 100)]
     epochs: usize,
+    /// SincNet: RMSprop learning rate (the MLP's Adam uses the paper's 1e-3).
     #[arg(long, default_value_t = 0.004)]
     lr: f64,
     /// Seed of the model's initialisation and batches.
     #[arg(long, default_value_t = 12)]
     seed: u64,
+    /// SincNet: epochs between evaluations.
     #[arg(long, default_value_t = 10)]
     eval_every: usize,
-    /// Hop between evaluation windows, ms.
+    /// SincNet: hop between evaluation windows, ms.
     #[arg(long, default_value_t = 10)]
     shift_ms: u32,
 }

@@ -2,18 +2,20 @@
 //! learn from. Each song's values are cached on disk (keyed by the file's bytes and the
 //! feature set), so an interrupted extraction resumes where it stopped.
 
-use crate::audio::{AudioError, DecodeCache, audio_files, decode_file};
+use crate::audio::cache::{PIPELINE_VERSION, write_atomically};
+use crate::audio::{AudioError, DecodeCache, audio_files, decode_bytes, decode_file};
 use crate::dataset::{Issue, Song};
 use crate::progress;
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 use model_format::features::FeatureSet;
+use model_format::{FrontEnd, Segment};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Bumped whenever an extractor changes what it computes.
-const FEATURES_VERSION: u32 = 1;
+const FEATURES_VERSION: u32 = 2;
 
 /// The features of a song's segments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,39 +27,50 @@ pub struct SongFeatures {
     pub spans: Vec<(f64, f64)>,
 }
 
-/// The on-disk store of [`SongFeatures`], in a `features` folder of the decode cache.
+impl SongFeatures {
+    /// Whether these are a whole, finite set of `set`'s values (a cache entry may not be).
+    fn complete(&self, set: FeatureSet) -> bool {
+        self.names.len() == set.values()
+            && !self.rows.is_empty()
+            && self.rows.len() == self.spans.len()
+            && self
+                .rows
+                .iter()
+                .all(|r| r.len() == set.values() && r.iter().all(|v| v.is_finite()))
+    }
+}
+
+/// Where a song's entry lives in the `features` folder of the decode cache: named by the
+/// file's bytes, the set, and every version and setting that changes the values.
 fn entry_path(cache: &DecodeCache, set: FeatureSet, bytes: &[u8]) -> Option<PathBuf> {
     let mut h = blake3::Hasher::new();
     h.update(&FEATURES_VERSION.to_le_bytes());
+    h.update(&PIPELINE_VERSION.to_le_bytes());
     h.update(set.name().as_bytes());
+    h.update(&serde_json::to_vec(&set.front_ends()).expect("front-ends serialise"));
     h.update(bytes);
     let key = h.finalize().to_hex();
     Some(cache.dir()?.join("features").join(format!("{key}.json")))
 }
 
-/// Computes a song's features from its segments (decoded through `cache`).
-fn compute(path: &Path, set: FeatureSet, cache: &DecodeCache) -> Result<SongFeatures, AudioError> {
-    let segments_at = |fe| {
-        cache
-            .with_front_end(fe)
-            .load_segments(path)
-            .map(|(_, s)| (s, fe.sample_rate as f64))
+/// Computes a song's features: the file decoded once, then cut into segments by each
+/// front-end the set needs. (The segments themselves are not cached: the values are.)
+fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures, AudioError> {
+    let pcm = decode_bytes(path, bytes)?;
+    let segments = |fe: Option<FrontEnd>| {
+        fe.map(|fe| {
+            fe.prepare(pcm.as_pcm())
+                .map(|s| (s, fe.sample_rate as f64))
+                .map_err(|e| AudioError::front_end(path, e))
+        })
+        .transpose()
     };
     let (fe16, fe44) = set.front_ends();
-    let s16 = fe16.map(segments_at).transpose()?;
-    let s44 = fe44.map(segments_at).transpose()?;
+    let (s16, s44) = (segments(fe16)?, segments(fe44)?);
     let (timing, rate) = s16
         .as_ref()
         .or(s44.as_ref())
         .expect("a set uses a front-end");
-    if let (Some((a, _)), Some((b, _))) = (&s16, &s44)
-        && a.len() != b.len()
-    {
-        return Err(AudioError::new(
-            path,
-            format!("{} segments at 16 kHz but {} at 44.1 kHz", a.len(), b.len()),
-        ));
-    }
     let mut out = SongFeatures {
         names: Vec::new(),
         rows: Vec::with_capacity(timing.len()),
@@ -70,11 +83,9 @@ fn compute(path: &Path, set: FeatureSet, cache: &DecodeCache) -> Result<SongFeat
             .collect(),
     };
     for i in 0..timing.len() {
+        // Both front-ends cut the same number of segments (`FeatureSet::front_ends`).
         let named = set
-            .extract(
-                s16.as_ref().map(|(s, _)| s[i].samples.as_slice()),
-                s44.as_ref().map(|(s, _)| s[i].samples.as_slice()),
-            )
+            .extract(at(&s16, i), at(&s44, i))
             .map_err(|e| AudioError::new(path, format!("segment {}: {e}", i + 1)))?;
         if out.names.is_empty() {
             out.names = named.iter().map(|(n, _)| n.clone()).collect();
@@ -84,7 +95,12 @@ fn compute(path: &Path, set: FeatureSet, cache: &DecodeCache) -> Result<SongFeat
     Ok(out)
 }
 
-/// A song's features: from the cache when an intact entry exists, else computed and stored.
+/// Segment `i`'s samples, if there is a segmentation.
+fn at(s: &Option<(Vec<Segment>, f64)>, i: usize) -> Option<&[f32]> {
+    s.as_ref().map(|(s, _)| s[i].samples.as_slice())
+}
+
+/// A song's features: from the cache when a complete entry exists, else computed and stored.
 pub fn song_features(
     path: &Path,
     set: FeatureSet,
@@ -96,24 +112,16 @@ pub fn song_features(
     if let Some(e) = &entry
         && let Ok(stored) = std::fs::read(e)
         && let Ok(f) = serde_json::from_slice::<SongFeatures>(&stored)
-        && f.names.len() == set.values()
-        && f.rows.iter().all(|r| r.len() == set.values())
+        && f.complete(set)
     {
         return Ok(f);
     }
-    let f = compute(path, set, cache)?;
+    let f = compute(path, bytes, set)?;
     if let Some(e) = &entry {
         // A cache that cannot be written only costs time.
-        let _ = store(e, &f);
+        let _ = write_atomically(e, &serde_json::to_vec(&f).expect("features serialise"));
     }
     Ok(f)
-}
-
-fn store(path: &Path, f: &SongFeatures) -> std::io::Result<()> {
-    std::fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
-    let tmp = path.with_extension(format!("{}.part", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_vec(f)?)?;
-    std::fs::rename(tmp, path)
 }
 
 /// The features of `songs`, in parallel; unreadable songs come back as skipped issues.
@@ -198,35 +206,37 @@ pub fn extract(
         })
         .collect();
     pb.finish_and_clear();
-    let mut w =
-        csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
-    let mut header_written = false;
     let mut failed = Vec::new();
     let mut rows = 0;
-    for (path, r) in results {
-        match r {
-            Ok((names, values)) => {
-                if !header_written {
-                    let lead = if segments {
-                        vec!["path", "segment"]
-                    } else {
-                        vec!["path"]
-                    };
-                    w.write_record(lead.into_iter().map(String::from).chain(names))?;
-                    header_written = true;
+    let write = || -> Result<()> {
+        let mut w = csv::Writer::from_path(out)?;
+        let mut header_written = false;
+        for (path, r) in results {
+            match r {
+                Ok((names, values)) => {
+                    if !header_written {
+                        let lead = if segments {
+                            vec!["path", "segment"]
+                        } else {
+                            vec!["path"]
+                        };
+                        w.write_record(lead.into_iter().map(String::from).chain(names))?;
+                        header_written = true;
+                    }
+                    for (segment, v) in values {
+                        w.write_record(
+                            std::iter::once(path.display().to_string())
+                                .chain(segment.map(|s| s.to_string()))
+                                .chain(v.iter().map(|x| x.to_string())),
+                        )?;
+                        rows += 1;
+                    }
                 }
-                for (segment, v) in values {
-                    w.write_record(
-                        std::iter::once(path.display().to_string())
-                            .chain(segment.map(|s| s.to_string()))
-                            .chain(v.iter().map(|x| x.to_string())),
-                    )?;
-                    rows += 1;
-                }
+                Err(e) => failed.push((path, e)),
             }
-            Err(e) => failed.push((path, e)),
         }
-    }
-    w.flush()?;
+        Ok(w.flush()?)
+    };
+    write().with_context(|| format!("writing {}", out.display()))?;
     Ok((rows, failed))
 }

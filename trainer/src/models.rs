@@ -78,6 +78,9 @@ pub fn train_command(
     cache: &DecodeCache,
     out: &mut dyn Write,
 ) -> Result<()> {
+    if run.join(MLP_CONFIG).exists() {
+        bail!("{} holds an MLP run; choose another --run", run.display());
+    }
     let (_, train_songs, test_songs, split) = split_songs(spec, Some(run))?;
     writeln!(
         out,
@@ -97,7 +100,7 @@ pub fn train_command(
             last.epoch, last.loss, last.train_accuracy, last.chunks_per_second
         )?;
         if let Some(e) = &last.eval {
-            std::fs::write(run.join("eval.json"), serde_json::to_vec_pretty(e)?)?;
+            write_json(&run.join("eval.json"), e)?;
             write!(out, "\ntest set:\n{}", e.render())?;
         }
     }
@@ -138,8 +141,13 @@ pub fn train_mlp_command(
     cache: &DecodeCache,
     out: &mut dyn Write,
 ) -> Result<()> {
+    if run.join("config.json").exists() {
+        bail!(
+            "{} holds a SincNet run; choose another --run",
+            run.display()
+        );
+    }
     let (_, train_songs, test_songs, split) = split_songs(spec, Some(run))?;
-    std::fs::write(run.join(MLP_CONFIG), serde_json::to_vec_pretty(config)?)?;
     writeln!(
         out,
         "{} train / {} test songs (split seed {}); {} features; run folder {}",
@@ -165,10 +173,10 @@ pub fn train_mlp_command(
         r.final_loss,
         if r.converged { "" } else { " (not converged)" }
     )?;
-    std::fs::write(run.join("fit.json"), serde_json::to_vec_pretty(r)?)?;
+    write_json(&run.join("fit.json"), r)?;
     let eval = experiment::evaluate(&fitted.model, &fitted.pipeline, &test_set, &device)?;
     let metrics_json = serde_json::to_string_pretty(&eval)?;
-    std::fs::write(run.join("eval.json"), &metrics_json)?;
+    write_json(&run.join("eval.json"), &eval)?;
     write!(out, "\ntest set:\n{}", eval.render())?;
     let bundle = Bundle {
         model: ModelKind::Mlp {
@@ -199,7 +207,14 @@ pub fn train_mlp_command(
         weights: pack_weights(&fitted.model, WeightsDType::F32).map_err(anyhow::Error::msg)?,
     };
     write_bundle(&bundle, &run.join(MLP_MODEL))?;
-    Ok(())
+    // Last: its presence marks a finished MLP run.
+    write_json(&run.join(MLP_CONFIG), config)
+}
+
+/// Writes `value` as pretty JSON to `path`.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    std::fs::write(path, serde_json::to_vec_pretty(value)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// The trained model of a run folder, in inference mode on `device`, and its configuration.
@@ -349,8 +364,13 @@ pub fn export_command(
         bail!("--shift-ms must be positive");
     }
     if run.join(MLP_CONFIG).is_file() {
+        if shift_ms.is_some() {
+            bail!("--shift-ms sets SincNet's window hop; an MLP reads whole segments");
+        }
         let mut b = load_bundle(&run.join(MLP_MODEL))?;
-        let (model, _, _) = b.mlp(&Device::flex()).map_err(anyhow::Error::msg)?;
+        let (model, _, _) = b
+            .mlp(&Device::flex())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", run.join(MLP_MODEL).display()))?;
         b.weights_dtype = dtype;
         b.weights = pack_weights(&model, dtype).map_err(anyhow::Error::msg)?;
         write_bundle(&b, out_path)?;

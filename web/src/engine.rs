@@ -267,6 +267,9 @@ async fn predict_segments(
 ) -> Result<SongPrediction, String> {
     let n = song.segments.len();
     let mut inputs = Vec::with_capacity(n * pipeline.selected.len());
+    if song.feature_segments.as_ref().is_some_and(|s| s.len() != n) {
+        return Err("the two segmentations of the song differ".into());
+    }
     for (i, seg) in song.segments.iter().enumerate() {
         let at_44k = song
             .feature_segments

@@ -355,7 +355,7 @@ async fn analyse(
     let t2 = now_ms();
     let prediction = match prediction {
         Ok(p) => p,
-        Err(e) => return fail(e),
+        Err(e) => return fail(format!("{name}: {e}")),
     };
     let url = web_sys::Url::create_object_url_with_blob(&file).unwrap_or_default();
     if let Some(old) = outcome.get_untracked() {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bumped whenever decoding or resampling changes what an entry would hold.
-const PIPELINE_VERSION: u32 = 1;
+pub(crate) const PIPELINE_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"MERPCM\0\x01";
 const HEADER_LEN: usize = 8 + 4 + 4 + 4 + 8 + 8 + 32;
 
@@ -222,14 +222,20 @@ fn write_entry(path: &Path, d: &Decoded) -> std::io::Result<()> {
     out.extend_from_slice(&(d.mono.len() as u64).to_le_bytes());
     out.extend_from_slice(blake3::hash(&data).as_bytes());
     out.extend_from_slice(&data);
-    let dir = path.parent().expect("entries live in a folder");
+    write_atomically(path, &out)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder (created if needed)
+/// and a rename, so a reader sees the old file, the new one, or none: never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("a file lives in a folder");
     fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         std::process::id(),
         TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    fs::write(&tmp, &out)?;
+    fs::write(&tmp, bytes)?;
     fs::rename(&tmp, path).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })

@@ -7,7 +7,7 @@ use super::train::{MlpTrainConfig, train};
 use crate::dataset::Song;
 use crate::features::SongFeatures;
 use crate::metrics::{Confusion, Evaluation};
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 use model_format::analysis::{SongPrediction, from_segments};
 use model_format::features::FeatureSet;
@@ -23,7 +23,8 @@ pub struct MlpRunConfig {
     pub features: FeatureSet,
     /// Features kept by chi-squared selection.
     pub k: usize,
-    /// Seed of the per-class down-sampling of the training segments.
+    /// Seed of the per-class down-sampling of the training segments (42 as in the paper; our
+    /// generator is ChaCha8, not numpy's, so the segments kept are not the paper's).
     pub balance_seed: u64,
     pub train: MlpTrainConfig,
 }
@@ -96,6 +97,9 @@ pub fn fit(
     let Some((_, first)) = songs.first() else {
         bail!("no training songs");
     };
+    if let Some((s, _)) = songs.iter().find(|(_, f)| f.names != first.names) {
+        bail!("{}: other features than the first song's", s.path.display());
+    }
     let (rows, labels) = segment_rows(songs);
     let kept = balance(&labels, 4, config.balance_seed);
     ensure!(
@@ -176,7 +180,8 @@ pub fn evaluate(
     let mut segment = Confusion::default();
     let mut song = Confusion::default();
     for (s, f) in songs {
-        let p = predict(model, pipeline, f, device)?;
+        let p =
+            predict(model, pipeline, f, device).with_context(|| format!("{}", s.path.display()))?;
         for seg in &p.segments {
             segment.add(s.quadrant, seg.quadrant);
         }

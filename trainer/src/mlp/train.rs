@@ -3,6 +3,8 @@
 //! `alpha / (2 · batch)` times the squared weights, and a stop once the epoch loss has failed
 //! to improve by `tol` more than `patience` epochs running.
 
+use burn::module::Param;
+use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use model_format::mlp::{Mlp, MlpConfig};
@@ -63,19 +65,21 @@ pub fn train(
     let n = x.len();
     let inputs = x.first().map_or(0, Vec::len);
     let device = device.clone().autodiff();
-    device.seed(config.seed);
-    let mut model = MlpConfig {
-        inputs,
-        hidden: config.hidden,
-        classes,
-    }
-    .init(&device);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut model = init(
+        &MlpConfig {
+            inputs,
+            hidden: config.hidden,
+            classes,
+        },
+        &mut rng,
+        &device,
+    );
     let mut optim = AdamConfig::new()
         .with_beta_1(0.9)
         .with_beta_2(0.999)
         .with_epsilon(1e-8)
         .init();
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let batch = config.max_batch.min(n).max(1);
     let mut order: Vec<usize> = (0..n).collect();
     let (mut best, mut stale) = (f64::INFINITY, 0);
@@ -118,6 +122,32 @@ pub fn train(
         model: model.valid(),
         loss_curve,
         converged,
+    }
+}
+
+/// The network with scikit-learn's initialisation (weights and biases uniform in
+/// ±√(6 / (fan_in + fan_out))) drawn from `rng`, not from burn's process-wide generator, so
+/// that trainings running side by side stay reproducible.
+fn init(config: &MlpConfig, rng: &mut ChaCha8Rng, device: &Device) -> Mlp {
+    let mut layer = |l: Linear| -> Linear {
+        let [fan_in, fan_out] = l.weight.dims();
+        let bound = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
+        let mut draw =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+        let weight = Tensor::<2>::from_data(
+            TensorData::new(draw(fan_in * fan_out), [fan_in, fan_out]),
+            device,
+        );
+        let bias = Tensor::<1>::from_data(TensorData::new(draw(fan_out), [fan_out]), device);
+        Linear {
+            weight: Param::from_tensor(weight),
+            bias: Some(Param::from_tensor(bias)),
+        }
+    };
+    let m = config.init(device);
+    Mlp {
+        hidden: layer(m.hidden),
+        output: layer(m.output),
     }
 }
 

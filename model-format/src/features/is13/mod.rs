@@ -5,7 +5,9 @@
 //! Two framings share a 10 ms hop: chain A, 20 ms Hamming frames (energy, auditory spectra,
 //! MFCC, spectral shape), and chain B, 60 ms Gaussian frames (pitch, the voicing gate, ZCR).
 //! Every stateful stage (RASTA, flux, Viterbi, jitter, the delta norm) starts afresh for each
-//! call, as openSMILE does for each file.
+//! call, as openSMILE does for each file. The MLP baselines call it once per song segment, so
+//! each segment is its own "file"; the paper's co-author ran openSMILE on whole songs (spec §9.2,
+//! §13 Q2), which changes the F0 group's deltas (their normaliser grows along a file).
 //!
 //! - [`spectral`]: chain A descriptors;
 //! - [`pitch`]: the octave-scale spectrum, sub-harmonic summation and Viterbi smoothing;
@@ -25,7 +27,7 @@ pub const LLDS: usize = 65;
 /// The summary: stddev and mean of every LLD and delta.
 pub const FEATURES: usize = 4 * LLDS;
 
-/// Frames at rate `fs` of `len` samples every `hop` (left-aligned, complete frames only).
+/// Frames of `len` samples every `hop` in `n` samples (left-aligned, complete frames only).
 fn frame_count(n: usize, len: usize, hop: usize) -> usize {
     if n < len { 0 } else { (n - len) / hop + 1 }
 }
@@ -138,8 +140,11 @@ impl Contours {
     }
 }
 
-/// The LLD contours of mono audio `x` at `fs` Hz (at least 16 kHz: the mel bank reaches
-/// 8 kHz). `None` when `x` is shorter than one 60 ms frame.
+/// The LLD contours of mono audio `x` at `fs` Hz. `None` when `x` is shorter than one 60 ms
+/// frame.
+///
+/// # Panics
+/// When `fs` is below 16 kHz (the mel bank reaches 8 kHz).
 pub fn contours(x: &[f32], fs: f64) -> Option<Contours> {
     assert!(fs >= 16_000.0, "IS13 needs at least 16 kHz, got {fs}");
     let hop = (0.010 * fs).round() as usize;
