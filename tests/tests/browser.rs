@@ -136,12 +136,6 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
     let song = common::first_song(&data, "Q2");
     let bundle = site().join("default.mermodel");
     let expected = trainer_prediction(&song, &bundle);
-    let want: Vec<f64> = expected["probabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
 
     let server = Server::start(site(), PREFIX);
     let base = format!("http://127.0.0.1:{}{PREFIX}", server.port);
@@ -182,20 +176,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
         );
         assert_eq!(error, "", "no error is shown");
         assert_eq!(result["backend"], backend);
-        assert_eq!(result["quadrant"], expected["quadrant"], "{result}");
-        let got: Vec<f64> = result["probabilities"]
-            .as_str()
-            .unwrap()
-            .split(',')
-            .map(|v| v.parse().unwrap())
-            .collect();
-        assert_eq!(got.len(), 4, "{result}");
-        for (g, w) in got.iter().zip(&want) {
-            assert!(
-                (g - w).abs() < 1e-3,
-                "{backend}: page {got:?}, trainer {want:?}"
-            );
-        }
+        assert_same_prediction(&result, &expected, backend);
         eprintln!(
             "{backend}: ready after {:.1} s; drop to result {:.0} ms ({})",
             ready.as_secs_f64(),
@@ -292,26 +273,12 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
     let result = session.wait_for(
         "the MLP's result",
         "const r = document.querySelector('#result[data-run=\"3\"]'); \
-         return r && { quadrant: r.dataset.quadrant, probabilities: r.dataset.probabilities }",
+         return r && { quadrant: r.dataset.quadrant, probabilities: r.dataset.probabilities, \
+                       timing: r.querySelector('.timing').textContent }",
         Duration::from_secs(120),
     );
-    assert_eq!(result["quadrant"], expected["quadrant"], "{result}");
-    let got: Vec<f64> = result["probabilities"]
-        .as_str()
-        .unwrap()
-        .split(',')
-        .map(|v| v.parse().unwrap())
-        .collect();
-    for (g, w) in got
-        .iter()
-        .zip(expected["probabilities"].as_array().unwrap())
-    {
-        let w = w.as_f64().unwrap();
-        assert!(
-            (g - w).abs() < 1e-3,
-            "MLP: page {got:?}, trainer {expected}"
-        );
-    }
+    assert_same_prediction(&result, &expected, "MLP");
+    eprintln!("MLP: {}", result["timing"].as_str().unwrap());
 }
 
 /// `trainer predict`'s prediction for `song` with `bundle`.
@@ -326,4 +293,29 @@ fn trainer_prediction(song: &Path, bundle: &Path) -> Value {
     ]))
     .unwrap();
     out[0]["prediction"].clone()
+}
+
+/// The page's `result` (quadrant, and probabilities as its data attribute) is the trainer's
+/// `expected` prediction, to 1e-3.
+fn assert_same_prediction(result: &Value, expected: &Value, what: &str) {
+    assert_eq!(result["quadrant"], expected["quadrant"], "{what}: {result}");
+    let got: Vec<f64> = result["probabilities"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let want: Vec<f64> = expected["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(got.len(), 4, "{what}: {result}");
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g - w).abs() < 1e-3,
+            "{what}: page {got:?}, trainer {want:?}"
+        );
+    }
 }
