@@ -211,11 +211,22 @@ fn strong_peak(mag: &[f32]) -> f64 {
 /// Highest autocorrelation of the magnitude spectrum at lags of 100–5000 Hz, relative to
 /// lag 0.
 fn pitch_salience(mag: &[f32]) -> f64 {
+    // Four running sums, so the products pipeline (the hot loop of the whole extractor).
     let r = |lag: usize| -> f64 {
-        mag.iter()
-            .zip(&mag[lag..])
-            .map(|(&a, &b)| a as f64 * b as f64)
-            .sum()
+        let (a, b) = (&mag[..mag.len() - lag], &mag[lag..]);
+        let mut acc = [0f64; 4];
+        for (x, y) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
+            for k in 0..4 {
+                acc[k] += x[k] as f64 * y[k] as f64;
+            }
+        }
+        let tail = a.len() / 4 * 4;
+        let rest: f64 = a[tail..]
+            .iter()
+            .zip(&b[tail..])
+            .map(|(&x, &y)| x as f64 * y as f64)
+            .sum();
+        acc.iter().sum::<f64>() + rest
     };
     let r0 = r(0);
     if r0 == 0.0 {
