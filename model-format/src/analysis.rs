@@ -129,17 +129,19 @@ pub fn aggregate(
         }
         counts[s] += 1;
     }
-    let rate = sample_rate as f64;
     let segs: Vec<SegmentPrediction> = segments
         .iter()
         .enumerate()
-        .map(|(i, seg)| SegmentPrediction {
-            start_seconds: seg.start as f64 / rate,
-            end_seconds: (seg.start + seg.samples.len()) as f64 / rate,
-            quadrant: argmax(&sums[i]),
-            probabilities: softmax_of_mean(&sums[i], counts[i]),
-            log_prob_sum: sums[i],
-            windows: counts[i],
+        .map(|(i, seg)| {
+            let (start_seconds, end_seconds) = seg.span(sample_rate);
+            SegmentPrediction {
+                start_seconds,
+                end_seconds,
+                quadrant: argmax(&sums[i]),
+                probabilities: softmax_of_mean(&sums[i], counts[i]),
+                log_prob_sum: sums[i],
+                windows: counts[i],
+            }
         })
         .collect();
     song_verdict(segs, plan.windows.len())

@@ -159,8 +159,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
         assert_eq!(shown, backend, "the backend the page chose");
 
         session.run(DROP, json!([]));
-        session.send_keys("#e2e-file", song.to_str().unwrap());
-        session.run(DISPATCH, json!([]));
+        drop_file(&session, &song);
         let result = session.wait_for(
             "the result",
             "const r = document.querySelector('#result[data-run=\"1\"]'); \
@@ -204,8 +203,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
             let cut = tmp.path().join("cut.mermodel");
             std::fs::write(&cut, &bundle[..bundle.len() / 2]).unwrap();
             for (file, says) in [(&junk, "junk.mp3"), (&cut, "truncated")] {
-                session.send_keys("#e2e-file", file.to_str().unwrap());
-                session.run(DISPATCH, json!([]));
+                drop_file(&session, file);
                 let error = session.wait_for(
                     "an error message",
                     "const e = document.querySelector('#error'); \
@@ -214,8 +212,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
                 );
                 assert!(error.as_str().unwrap().contains(says), "{error}");
             }
-            session.send_keys("#e2e-file", song.to_str().unwrap());
-            session.run(DISPATCH, json!([]));
+            drop_file(&session, &song);
             let again = session.wait_for(
                 "the result after the errors",
                 "return document.querySelector('#result[data-run=\"2\"]')?.dataset.quadrant",
@@ -260,16 +257,14 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
     ]);
     let bundle = run.join("model.mermodel");
     let expected = trainer_prediction(song, &bundle);
-    session.send_keys("#e2e-file", bundle.to_str().unwrap());
-    session.run(DISPATCH, json!([]));
+    drop_file(session, &bundle);
     session.wait_for(
         "the MLP to load",
         "return document.querySelector('#status')?.dataset.state === 'ready' \
          && document.querySelector('#model-name')?.textContent.includes('MLP')",
         Duration::from_secs(60),
     );
-    session.send_keys("#e2e-file", song.to_str().unwrap());
-    session.run(DISPATCH, json!([]));
+    drop_file(session, song);
     let result = session.wait_for(
         "the MLP's result",
         "const r = document.querySelector('#result[data-run=\"3\"]'); \
@@ -318,4 +313,10 @@ fn assert_same_prediction(result: &Value, expected: &Value, what: &str) {
             "{what}: page {got:?}, trainer {want:?}"
         );
     }
+}
+
+/// Drops `file` on the page, as a real `DragEvent('drop')` carrying it.
+fn drop_file(session: &Session, file: &Path) {
+    session.send_keys("#e2e-file", file.to_str().unwrap());
+    session.run(DISPATCH, json!([]));
 }

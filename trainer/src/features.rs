@@ -60,7 +60,7 @@ fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures,
     let segments = |fe: Option<FrontEnd>| {
         fe.map(|fe| {
             fe.prepare(pcm.as_pcm())
-                .map(|s| (s, fe.sample_rate as f64))
+                .map(|s| (s, fe.sample_rate))
                 .map_err(|e| AudioError::front_end(path, e))
         })
         .transpose()
@@ -74,13 +74,7 @@ fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures,
     let mut out = SongFeatures {
         names: Vec::new(),
         rows: Vec::with_capacity(timing.len()),
-        spans: timing
-            .iter()
-            .map(|s| {
-                let start = s.start as f64 / rate;
-                (start, start + s.samples.len() as f64 / rate)
-            })
-            .collect(),
+        spans: timing.iter().map(|s| s.span(*rate)).collect(),
     };
     for i in 0..timing.len() {
         // Both front-ends cut the same number of segments (`FeatureSet::front_ends`).
@@ -96,7 +90,7 @@ fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures,
 }
 
 /// Segment `i`'s samples, if there is a segmentation.
-fn at(s: &Option<(Vec<Segment>, f64)>, i: usize) -> Option<&[f32]> {
+fn at(s: &Option<(Vec<Segment>, u32)>, i: usize) -> Option<&[f32]> {
     s.as_ref().map(|(s, _)| s[i].samples.as_slice())
 }
 
@@ -155,8 +149,7 @@ pub fn songs_features(
 pub fn file_features(path: &Path, set: FeatureSet) -> Result<Vec<(String, f32)>, String> {
     let pcm = decode_file(path).map_err(|e| e.reason)?;
     let (fe16, fe44) = set.front_ends();
-    let mono =
-        |fe: model_format::FrontEnd| fe.to_model_rate(pcm.as_pcm()).map_err(|e| e.to_string());
+    let mono = |fe: FrontEnd| fe.to_model_rate(pcm.as_pcm()).map_err(|e| e.to_string());
     let m16 = fe16.map(mono).transpose()?;
     let m44 = fe44.map(mono).transpose()?;
     set.extract(m16.as_deref(), m44.as_deref())

@@ -62,9 +62,7 @@ pub fn split_songs(
 fn load_segments(songs: &[Song], cache: &DecodeCache, what: &str) -> Vec<SongSegments> {
     let pb = progress::bar(songs.len() as u64, what);
     let (ok, bad) = data::load(songs, cache, &pb);
-    for i in &bad {
-        eprintln!("skipped: {i}");
-    }
+    report_skipped(&bad);
     ok
 }
 

@@ -287,17 +287,7 @@ async fn predict_segments(
         &device,
     );
     let lp = read(model.forward(x)).await?; // [n · 4]
-    let rate = song.rate as f64;
-    let spans: Vec<(f64, f64)> = song
-        .segments
-        .iter()
-        .map(|s| {
-            (
-                s.start as f64 / rate,
-                (s.start + s.samples.len()) as f64 / rate,
-            )
-        })
-        .collect();
+    let spans: Vec<(f64, f64)> = song.segments.iter().map(|s| s.span(song.rate)).collect();
     let rows: Vec<[f32; 4]> = lp
         .chunks_exact(4)
         .map(|c| [c[0], c[1], c[2], c[3]])

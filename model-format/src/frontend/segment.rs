@@ -16,6 +16,17 @@ pub struct Segment {
     pub gain: f32,
 }
 
+impl Segment {
+    /// Where the segment lies in the song, `(start, end)` in seconds, at `rate` Hz.
+    pub fn span(&self, rate: u32) -> (f64, f64) {
+        let rate = rate as f64;
+        (
+            self.start as f64 / rate,
+            (self.start + self.samples.len()) as f64 / rate,
+        )
+    }
+}
+
 pub(super) fn split(fe: &FrontEnd, mono: &[f32]) -> Result<Vec<Segment>, FrontEndError> {
     if mono.is_empty() {
         return Err(FrontEndError::Empty);

@@ -129,8 +129,7 @@ pub fn train(
 /// ±√(6 / (fan_in + fan_out))) drawn from `rng`, not from burn's process-wide generator, so
 /// that trainings running side by side stay reproducible.
 fn init(config: &MlpConfig, rng: &mut ChaCha8Rng, device: &Device) -> Mlp {
-    let mut layer = |l: Linear| -> Linear {
-        let [fan_in, fan_out] = l.weight.dims();
+    let mut layer = |fan_in: usize, fan_out: usize| -> Linear {
         let bound = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
         let mut draw =
             |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
@@ -144,30 +143,29 @@ fn init(config: &MlpConfig, rng: &mut ChaCha8Rng, device: &Device) -> Mlp {
             bias: Some(Param::from_tensor(bias)),
         }
     };
-    let m = config.init(device);
     Mlp {
-        hidden: layer(m.hidden),
-        output: layer(m.output),
+        hidden: layer(config.inputs, config.hidden),
+        output: layer(config.hidden, config.classes),
     }
-}
-
-/// Class predictions of `model` (inference mode) for `x`.
-pub fn predict(model: &Mlp, x: &[Vec<f32>], device: &Device) -> Vec<usize> {
-    let inputs = x.first().map_or(0, Vec::len);
-    let flat: Vec<f32> = x.iter().flat_map(|r| r.iter().copied()).collect();
-    let t = Tensor::<2>::from_data(TensorData::new(flat, [x.len(), inputs]), device);
-    let classes: Vec<i64> = model
-        .forward(t)
-        .argmax(1)
-        .into_data()
-        .try_into_vec_as()
-        .expect("class indices");
-    classes.into_iter().map(|c| c as usize).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Class predictions of `model` (inference mode) for `x`.
+    fn predict(model: &Mlp, x: &[Vec<f32>], device: &Device) -> Vec<usize> {
+        let inputs = x.first().map_or(0, Vec::len);
+        let flat: Vec<f32> = x.iter().flat_map(|r| r.iter().copied()).collect();
+        let t = Tensor::<2>::from_data(TensorData::new(flat, [x.len(), inputs]), device);
+        let classes: Vec<i64> = model
+            .forward(t)
+            .argmax(1)
+            .into_data()
+            .try_into_vec_as()
+            .expect("class indices");
+        classes.into_iter().map(|c| c as usize).collect()
+    }
 
     /// Four Gaussian-ish blobs in 6 dimensions, deterministic.
     fn blobs(n: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<usize>) {
