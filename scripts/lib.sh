@@ -10,6 +10,33 @@ BINARYEN_VERSION=132
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
+# `step NAME CMD...` runs CMD under a heading and records its wall time for `step_report`.
+MER_STEPS=()
+step() {
+  local name=$1 start=$SECONDS
+  shift
+  log "$name"
+  "$@"
+  MER_STEPS+=("$(printf '%6d s  %s' $((SECONDS - start)) "$name")")
+}
+
+# Prints the wall time of every step so far.
+step_report() {
+  log "wall time per step"
+  printf '%s\n' "${MER_STEPS[@]}" >&2
+}
+
+# `cargo install` for the tools: an optimised but cheap profile (no LTO, one codegen pass)
+# in a build folder they share, so a bare machine spends minutes, not a quarter hour, on them.
+install_tool() {
+  CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_TARGET_DIR="$MER_TOOLS/build" \
+    cargo install --locked --root "$MER_TOOLS" "$@"
+}
+
 # The wasm-bindgen version Cargo.lock resolved (the CLI must match it exactly).
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
@@ -28,11 +55,13 @@ ensure_web_tools() {
   wb="$(wasm_bindgen_version)"
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb" ]; then
     log "installing wasm-bindgen-cli $wb (a few minutes)"
-    cargo install wasm-bindgen-cli --version "=$wb" --root "$MER_TOOLS"
+    # Only the `wasm-bindgen` binary, without the TLS stack its test runner downloads with.
+    install_tool wasm-bindgen-cli --version "=$wb" --no-default-features --bin wasm-bindgen
   fi
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
     log "installing trunk $TRUNK_VERSION (several minutes)"
-    cargo install trunk --version "$TRUNK_VERSION" --locked --root "$MER_TOOLS"
+    # Offline builds need neither TLS nor the update check.
+    install_tool trunk --version "$TRUNK_VERSION" --no-default-features
   fi
   if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
     log "installing wasm-opt from npm's binaryen@$BINARYEN_VERSION"
@@ -41,11 +70,12 @@ ensure_web_tools() {
   fi
 }
 
-# Builds the site into dist/ (offline: the pinned tools above, crates fetched first).
+# `trunk build` offline with the pinned tools above, crates fetched first; the arguments
+# choose the mode (`--release` for the published site) and where it goes.
 build_site() {
   ensure_web_tools
   cargo fetch --locked
-  trunk build --release --offline "$@"
+  trunk build --offline "$@"
 }
 
 # Debian packages the tests need: Mesa's lavapipe (wgpu without a GPU) and Chromium with
