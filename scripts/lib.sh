@@ -34,7 +34,7 @@ install_tool() {
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
     CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_TARGET_DIR="$MER_TOOLS/build" \
-    cargo install --locked --root "$MER_TOOLS" "$@"
+    cargo install --root "$MER_TOOLS" "$@"
 }
 
 # The wasm-bindgen version Cargo.lock resolved (the CLI must match it exactly).
@@ -61,7 +61,7 @@ ensure_web_tools() {
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
     log "installing trunk $TRUNK_VERSION (several minutes)"
     # Offline builds need neither TLS nor the update check.
-    install_tool trunk --version "$TRUNK_VERSION" --no-default-features
+    install_tool trunk --version "$TRUNK_VERSION" --locked --no-default-features
   fi
   if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
     log "installing wasm-opt from npm's binaryen@$BINARYEN_VERSION"
