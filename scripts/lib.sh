@@ -26,12 +26,15 @@ step_report() {
   printf '%s\n' "${MER_STEPS[@]}" >&2
 }
 
-# `cargo install` for the tools: an optimised but cheap profile (no LTO, one codegen pass)
-# in a build folder they share, so a bare machine spends minutes, not a quarter hour, on them.
+# `install_tool OPT_LEVEL ARGS...`: `cargo install` at that optimisation level, without LTO,
+# in a build folder the tools share, so a bare machine spends minutes, not a quarter hour,
+# on them.
 install_tool() {
+  local opt=$1
+  shift
   CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
     CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_TARGET_DIR="$MER_TOOLS/build" \
     cargo install --root "$MER_TOOLS" "$@"
@@ -56,12 +59,13 @@ ensure_web_tools() {
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb" ]; then
     log "installing wasm-bindgen-cli $wb (a few minutes)"
     # Only the `wasm-bindgen` binary, without the TLS stack its test runner downloads with.
-    install_tool wasm-bindgen-cli --version "=$wb" --no-default-features --bin wasm-bindgen
+    install_tool 1 wasm-bindgen-cli --version "=$wb" --no-default-features --bin wasm-bindgen
   fi
   if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
     log "installing trunk $TRUNK_VERSION (several minutes)"
-    # Offline builds need neither TLS nor the update check.
-    install_tool trunk --version "$TRUNK_VERSION" --locked --no-default-features
+    # Offline builds need neither TLS nor the update check, and trunk only orchestrates (the
+    # work is cargo's and wasm-bindgen's): unoptimised.
+    install_tool 0 trunk --version "$TRUNK_VERSION" --locked --no-default-features
   fi
   if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
     log "installing wasm-opt from npm's binaryen@$BINARYEN_VERSION"

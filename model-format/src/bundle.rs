@@ -8,10 +8,10 @@
 //!
 //! Version 2 added the MLP; a version 1 file (SincNet only) reads unchanged.
 
-use crate::FrontEnd;
 use crate::features::FeatureSet;
 use crate::mlp::{FeaturePipeline, Mlp, MlpConfig};
 use crate::sincnet::{SincNet, SincNetConfig};
+use crate::{FrontEnd, Quadrant};
 use burn::prelude::*;
 use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
 use burn::tensor::Bytes;
@@ -214,6 +214,7 @@ impl Bundle {
                 "trailing bytes in the payload".into(),
             ));
         }
+        bundle.check()?;
         Ok(bundle)
     }
 
@@ -227,6 +228,75 @@ impl Bundle {
         (self.front_end.sample_rate as usize * self.shift_ms as usize / 1000).max(1)
     }
 
+    /// Checks that the parts agree: a sane front-end, one label per quadrant, and a network
+    /// whose classes, window, rate and inputs are the bundle's. [`Bundle::from_bytes`] runs
+    /// it, so a bundle that reads never hands a model input of a shape it cannot take.
+    pub fn check(&self) -> Result<(), BundleError> {
+        let malformed = |m: String| Err(BundleError::Malformed(m));
+        self.front_end.validate().map_err(BundleError::Malformed)?;
+        if self.labels.len() != Quadrant::ALL.len() {
+            return malformed(format!("{} labels for 4 quadrants", self.labels.len()));
+        }
+        match &self.model {
+            ModelKind::SincNet(config) => {
+                config
+                    .validate()
+                    .map_err(|e| BundleError::Malformed(e.to_string()))?;
+                if config.classes != Quadrant::ALL.len() {
+                    return malformed(format!("a SincNet of {} classes", config.classes));
+                }
+                if config.window_ms != self.window_ms
+                    || config.sample_rate != self.front_end.sample_rate
+                {
+                    return malformed(format!(
+                        "a SincNet of {} ms windows at {} Hz fed {} ms windows at {} Hz",
+                        config.window_ms,
+                        config.sample_rate,
+                        self.window_ms,
+                        self.front_end.sample_rate
+                    ));
+                }
+                if self.shift_ms == 0 {
+                    return malformed("a window hop of 0 ms".into());
+                }
+            }
+            ModelKind::Mlp {
+                config,
+                features,
+                pipeline,
+            } => {
+                pipeline.validate().map_err(BundleError::Malformed)?;
+                if self.front_end != FrontEnd::default() {
+                    return malformed(
+                        "an MLP's features are defined on the default front-end's segments".into(),
+                    );
+                }
+                if config.classes != Quadrant::ALL.len()
+                    || !(1..=1 << 16).contains(&config.hidden)
+                    || config.inputs == 0
+                {
+                    return malformed(format!(
+                        "a network of {} inputs, {} hidden units and {} classes",
+                        config.inputs, config.hidden, config.classes,
+                    ));
+                }
+                if pipeline.selected.len() != config.inputs
+                    || pipeline.names.len() != features.values()
+                {
+                    return malformed(format!(
+                        "{} selected of {} features for a network of {} inputs on {} {} features",
+                        pipeline.selected.len(),
+                        pipeline.names.len(),
+                        config.inputs,
+                        features.values(),
+                        features.name()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The SincNet this bundle describes, with its weights, on `device`.
     pub fn sincnet(&self, device: &Device) -> Result<SincNet, BundleError> {
         let ModelKind::SincNet(config) = &self.model else {
@@ -235,8 +305,10 @@ impl Bundle {
                 self.model.name()
             )));
         };
-        config.validate().map_err(BundleError::Malformed)?;
-        let mut model = config.init(device);
+        self.check()?;
+        let mut model = config
+            .init(device)
+            .map_err(|e| BundleError::Malformed(e.to_string()))?;
         unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
         Ok(model)
     }
@@ -254,32 +326,7 @@ impl Bundle {
                 self.model.name()
             )));
         };
-        pipeline.validate().map_err(BundleError::Malformed)?;
-        if self.front_end != FrontEnd::default() {
-            return Err(BundleError::Malformed(
-                "an MLP's features are defined on the default front-end's segments".into(),
-            ));
-        }
-        if config.classes != 4 || self.labels.len() != 4 || config.hidden == 0 || config.inputs == 0
-        {
-            return Err(BundleError::Malformed(format!(
-                "a network of {} inputs, {} hidden units and {} classes for {} labels",
-                config.inputs,
-                config.hidden,
-                config.classes,
-                self.labels.len()
-            )));
-        }
-        if pipeline.selected.len() != config.inputs || pipeline.names.len() != features.values() {
-            return Err(BundleError::Malformed(format!(
-                "{} selected of {} features for a network of {} inputs on {} {} features",
-                pipeline.selected.len(),
-                pipeline.names.len(),
-                config.inputs,
-                features.values(),
-                features.name()
-            )));
-        }
+        self.check()?;
         let mut model = config.init(device);
         unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
         Ok((model, *features, pipeline.clone()))
@@ -302,7 +349,7 @@ mod tests {
     fn bundle(dtype: WeightsDType) -> (Bundle, SincNet) {
         let device = Device::flex();
         let config = tiny();
-        let model = config.init(&device);
+        let model = config.init(&device).unwrap();
         let b = Bundle {
             model: ModelKind::SincNet(config),
             labels: crate::Quadrant::ALL
@@ -393,6 +440,44 @@ mod tests {
             other.sincnet(&Device::flex()),
             Err(BundleError::Weights(_))
         ));
+    }
+
+    #[test]
+    fn bundles_whose_parts_disagree_do_not_read() {
+        let (b, _) = bundle(WeightsDType::F32);
+        type Craft = fn(&mut Bundle);
+        let crafted: [(&str, Craft); 7] = [
+            ("5 classes", |b| {
+                let ModelKind::SincNet(c) = &mut b.model else {
+                    unreachable!()
+                };
+                c.classes = 5;
+            }),
+            ("3 labels", |b| {
+                b.labels.pop();
+            }),
+            ("500 ms windows", |b| b.window_ms = 500),
+            ("22050 Hz", |b| b.front_end.sample_rate = 22_050),
+            ("hop of 0 ms", |b| b.shift_ms = 0),
+            ("0 segments", |b| b.front_end.segments = 0),
+            ("10 ms window", |b| {
+                let ModelKind::SincNet(c) = &mut b.model else {
+                    unreachable!()
+                };
+                c.window_ms = 10;
+                b.window_ms = 10;
+            }),
+        ];
+        for (what, craft) in crafted {
+            let mut bad = b.clone();
+            craft(&mut bad);
+            let err = Bundle::from_bytes(&bad.to_bytes()).unwrap_err();
+            assert!(matches!(err, BundleError::Malformed(_)), "{what}: {err}");
+            assert!(
+                matches!(bad.sincnet(&Device::flex()), Err(BundleError::Malformed(_))),
+                "{what}"
+            );
+        }
     }
 
     #[test]

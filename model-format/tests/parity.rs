@@ -1,4 +1,5 @@
-//! SincNet against the upstream PyTorch implementation: the shared parity fixture holds
+//! SincNet against the upstream PyTorch implementation: the parity fixture
+//! (`tests/fixtures/sincnet-parity/`, made by `scripts/sincnet-parity-fixture.py`) holds
 //! weights in upstream naming and the output of every stage for two inputs.
 
 use burn::prelude::*;
@@ -6,10 +7,7 @@ use model_format::sincnet::{SincNetConfig, load_pytorch};
 use std::path::PathBuf;
 
 fn fixture_dir() -> PathBuf {
-    std::env::var_os("MER_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("reference/sincnet-parity")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sincnet-parity")
 }
 
 /// The fixture's network: the paper's CNN with fully connected widths of 32.
@@ -79,7 +77,7 @@ fn every_stage_matches_pytorch(device: &Device) {
         .unwrap_or_else(|e| panic!("the parity fixture in {}: {e}", dir.display()));
     let acts = Activations(std::fs::read(dir.join("activations.safetensors")).unwrap());
     let config = fixture_config();
-    let mut model = config.init(device);
+    let mut model = config.init(device).unwrap();
     load_pytorch(&mut model, &config, weights).unwrap();
     let model = model.valid();
 
@@ -126,7 +124,7 @@ fn every_stage_matches_pytorch(device: &Device) {
 #[test]
 fn fresh_filters_are_mel_spaced_band_passes() {
     let device = Device::flex();
-    let model = SincNetConfig::paper(200).init(&device);
+    let model = SincNetConfig::paper(200).init(&device).unwrap();
     let (low, high) = model.cnn.sinc.band_edges();
     let low: Vec<f32> = low.into_data().try_into_vec_as().unwrap();
     let high: Vec<f32> = high.into_data().try_into_vec_as().unwrap();

@@ -132,7 +132,7 @@ pub fn sincnet(
     let wlen = config.window_samples();
     let device = on.clone().autodiff();
     device.seed(1);
-    let mut model = config.init(&device);
+    let mut model = config.init(&device)?;
     let mut optim = optimizer(0.95, 1e-8);
     let noise = |n: usize, k: usize| -> Vec<f32> {
         (0..n * wlen)
@@ -164,7 +164,7 @@ pub fn sincnet(
     }
     let train_rate = (steps * batch) as f64 / t.elapsed().as_secs_f64();
 
-    let inference = config.init(on).valid();
+    let inference = config.init(on)?.valid();
     let n = crate::sincnet::inference_batch(config, on);
     let run = |k: usize| {
         let x = Tensor::<2>::from_data(TensorData::new(noise(n, k), [n, wlen]), on);
@@ -217,7 +217,7 @@ pub fn bundle_sizes() -> Result<String> {
         "model", "parameters", "f32 bytes", "f16 bytes"
     );
     for (name, config) in configs {
-        let model = config.init(&Device::flex());
+        let model = config.init(&Device::flex())?;
         let mut sizes = Vec::new();
         for dtype in [WeightsDType::F32, WeightsDType::F16] {
             let bundle = Bundle {

@@ -375,16 +375,31 @@ pub fn export_command(
         return Ok(b);
     }
     let (model, config) = run_model(run, &Device::flex())?;
-    let split = std::fs::read(run.join("split.json")).ok();
-    let state: Option<checkpoint::State> = std::fs::read(run.join("checkpoint").join("state.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    let metrics_json = std::fs::read_to_string(run.join("eval.json")).unwrap_or_default();
-    let dataset = split
-        .as_deref()
-        .and_then(|b| serde_json::from_slice::<Split>(b).ok())
-        .map(|s| s.dataset)
-        .unwrap_or_default();
+    // What the bundle says of its training must be true: a run folder without its split or
+    // state, or with a damaged evaluation, is an error, not a bundle claiming nothing.
+    let split_path = run.join("split.json");
+    let split = Split::load(&split_path)?;
+    let split_bytes =
+        std::fs::read(&split_path).with_context(|| format!("reading {}", split_path.display()))?;
+    let state = checkpoint::load_state(run)?
+        .with_context(|| format!("{} has no checkpoint yet", run.display()))?;
+    let eval_path = run.join("eval.json");
+    let metrics_json = match std::fs::read_to_string(&eval_path) {
+        Ok(text) => {
+            serde_json::from_str::<Evaluation>(&text)
+                .with_context(|| format!("{}: malformed", eval_path.display()))?;
+            text
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "warning: {} has no eval.json (the last epoch was not evaluated): the bundle \
+                 carries no test metrics",
+                run.display()
+            );
+            String::new()
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", eval_path.display())),
+    };
     let bundle = Bundle {
         model: ModelKind::SincNet(config.model.clone()),
         labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
@@ -392,11 +407,11 @@ pub fn export_command(
         window_ms: config.model.window_ms,
         shift_ms: shift_ms.unwrap_or(config.shift_ms),
         provenance: Provenance {
-            datasets: vec![dataset],
+            datasets: vec![split.dataset],
             setup: "within".into(),
-            split: split.map(|b| blake3::hash(&b).to_hex().to_string()),
+            split: Some(blake3::hash(&split_bytes).to_hex().to_string()),
             seed: config.seed,
-            epochs: state.map_or(0, |s| s.epochs_done),
+            epochs: state.epochs_done,
             metrics_json,
             code_version: env!("CARGO_PKG_VERSION").into(),
         },
@@ -423,7 +438,7 @@ pub fn import_command(
     out_path: &Path,
 ) -> Result<Bundle> {
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
-    let mut model = config.init(&Device::flex());
+    let mut model = config.init(&Device::flex())?;
     load_pytorch(&mut model, &config, bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", weights.display()))?;
     let bundle = Bundle {

@@ -72,6 +72,21 @@ pub enum FrontEndError {
 }
 
 impl FrontEnd {
+    /// Checks settings read from a file: a rate between 1 and 192 kHz, 1 to 64 segments, and
+    /// segments of at least one sample.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1_000..=192_000).contains(&self.sample_rate) {
+            return Err(format!("front-end rate of {} Hz", self.sample_rate));
+        }
+        if !(1..=64).contains(&self.segments) || self.min_segment_samples == 0 {
+            return Err(format!(
+                "{} segments of at least {} samples",
+                self.segments, self.min_segment_samples
+            ));
+        }
+        Ok(())
+    }
+
     /// Down-mixes and resamples `pcm` to mono at [`FrontEnd::sample_rate`].
     ///
     /// Errors on empty input, a zero channel count or sample rate, and non-finite samples.

@@ -10,7 +10,7 @@ mod import;
 mod layers;
 pub(crate) mod sinc;
 
-pub use config::SincNetConfig;
+pub use config::{ConfigError, SincNetConfig};
 pub use import::load_pytorch;
 pub use layers::{TimeNorm, WindowNorm};
 pub use sinc::SincConv;
@@ -85,25 +85,30 @@ fn pool(x: Tensor<3>, len: usize) -> Tensor<3> {
 impl SincNetConfig {
     /// A freshly initialised network on `device`: mel-spaced sinc filters, PyTorch-default
     /// convolutions, fully connected weights uniform in ±√(0.01 / (fan_in + fan_out)) with zero
-    /// biases, layer norms at identity.
-    pub fn init(&self, device: &Device) -> SincNet {
+    /// biases, layer norms at identity. A configuration [`SincNetConfig::validate`] refuses
+    /// builds nothing.
+    pub fn init(&self, device: &Device) -> Result<SincNet, ConfigError> {
+        self.validate()?;
         let wlen = self.window_samples();
-        let mut len = wlen - self.sinc_len + 1;
-        len /= self.pool_lens[0].max(1);
-        let mut ln = vec![TimeNorm::new(self.sinc_filters, len, device)];
+        let lens = self.block_lens()?;
+        let mut ln = vec![TimeNorm::new(self.sinc_filters, lens[0], device)];
         let mut conv = Vec::new();
         let mut channels = self.sinc_filters;
-        for (i, (&out, &k)) in self.conv_filters.iter().zip(&self.conv_lens).enumerate() {
+        for ((&out, &k), &len) in self
+            .conv_filters
+            .iter()
+            .zip(&self.conv_lens)
+            .zip(&lens[1..])
+        {
             conv.push(
                 Conv1dConfig::new(channels, out, k)
                     .with_padding(PaddingConfig1d::Valid)
                     .init(device),
             );
-            len = (len - k + 1) / self.pool_lens[i + 1].max(1);
             ln.push(TimeNorm::new(out, len, device));
             channels = out;
         }
-        let flat = channels * len;
+        let flat = channels * lens[lens.len() - 1];
         let linear = |fan_in: usize, fan_out: usize| {
             let a = (0.01 / (fan_in + fan_out) as f64).sqrt();
             let mut l = LinearConfig::new(fan_in, fan_out)
@@ -125,7 +130,7 @@ impl SincNetConfig {
             );
             width = f;
         }
-        SincNet {
+        Ok(SincNet {
             cnn: Cnn {
                 ln0: WindowNorm::new(wlen, device),
                 sinc: SincConv::new(self.sinc_filters, self.sinc_len, self.sample_rate, device),
@@ -141,7 +146,7 @@ impl SincNetConfig {
                 slope: self.leaky_slope,
             },
             head: linear(width, self.classes),
-        }
+        })
     }
 }
 

@@ -98,7 +98,7 @@ fn model_from(d: &Path, config: &SincNetConfig, device: &Device) -> Result<SincN
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(d, "model.bpk")?))
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     config
-        .init(device)
+        .init(device)?
         .try_load_record(record)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
@@ -108,6 +108,16 @@ pub fn load_model(run: &Path, config: &SincNetConfig, device: &Device) -> Result
     latest(run)
         .map(|d| model_from(&d, config, device).map(|m| m.valid()))
         .transpose()
+}
+
+/// The state (epochs done, history) of the latest complete checkpoint of `run`, if any.
+pub fn load_state(run: &Path) -> Result<Option<State>> {
+    latest(run).map(|d| read_state(&d)).transpose()
+}
+
+fn read_state(d: &Path) -> Result<State> {
+    serde_json::from_slice(&read(d, "state.json")?)
+        .with_context(|| format!("{}: malformed", d.join("state.json").display()))
 }
 
 /// The latest complete checkpoint of `run`, if any: the model in training mode on `device`
@@ -127,7 +137,5 @@ pub fn load(
     let optim = optimizer(alpha, eps)
         .from_bytes(Bytes::from_bytes_vec(read(&d, "optim.bpk")?))
         .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("optim.bpk").display()))?;
-    let state: State = serde_json::from_slice(&read(&d, "state.json")?)
-        .with_context(|| format!("{}: malformed", d.join("state.json").display()))?;
-    Ok(Some((model, optim, state)))
+    Ok(Some((model, optim, read_state(&d)?)))
 }

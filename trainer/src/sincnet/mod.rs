@@ -20,12 +20,16 @@ pub const INFERENCE_BYTES: usize = 96 << 20;
 /// Windows per inference batch for `config` on `device`: [`INFERENCE_BATCH`] on the CPU, and
 /// on a GPU as many as keep the largest activation under [`INFERENCE_BYTES`].
 pub fn inference_batch(config: &SincNetConfig, device: &Device) -> usize {
-    if *device == Device::flex() {
-        INFERENCE_BATCH
-    } else {
+    batch_for(config, *device != Device::flex())
+}
+
+fn batch_for(config: &SincNetConfig, gpu: bool) -> usize {
+    if gpu {
         config
             .windows_per_batch(INFERENCE_BYTES)
             .min(INFERENCE_BATCH)
+    } else {
+        INFERENCE_BATCH
     }
 }
 
@@ -64,6 +68,14 @@ mod tests {
         let config = SincNetConfig::paper(200);
         assert_eq!(inference_batch(&config, &Device::flex()), INFERENCE_BATCH);
         // 80 filters × 2950 samples × 4 bytes a window: 106 windows under 96 MiB.
-        assert_eq!(config.windows_per_batch(INFERENCE_BYTES), 106);
+        assert_eq!(batch_for(&config, true), 106);
+        // 500 ms: 80 × 7750 × 4 bytes, 40 windows.
+        assert_eq!(batch_for(&SincNetConfig::paper(500), true), 40);
+        // A small network is held to the CPU's batch.
+        let small = SincNetConfig {
+            sinc_filters: 8,
+            ..SincNetConfig::paper(200)
+        };
+        assert_eq!(batch_for(&small, true), INFERENCE_BATCH);
     }
 }

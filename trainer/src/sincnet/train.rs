@@ -74,7 +74,7 @@ pub fn train(
     devices: &[Device],
     out: &mut dyn Write,
 ) -> Result<(SincNet, Vec<EpochLog>)> {
-    config.model.validate().map_err(anyhow::Error::msg)?;
+    config.model.validate()?;
     if train_songs.is_empty() {
         bail!("no training songs");
     }
@@ -112,7 +112,7 @@ pub fn train(
             l
         }
         None => (
-            config.model.init(&device),
+            config.model.init(&device)?,
             checkpoint::optimizer(config.alpha, config.eps),
             State {
                 epochs_done: 0,
@@ -262,4 +262,66 @@ fn evaluate_now(
         device,
         &pb,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::optim::SgdConfig;
+
+    /// A batch whose two halves are equal gives each of two shards the whole batch's
+    /// batch-norm statistics, so a two-device step must move the weights exactly as a
+    /// one-device step: the only difference sharding makes is those statistics.
+    #[test]
+    fn a_sharded_step_equals_one_device_but_for_batch_norm_statistics() {
+        let config = SincNetConfig {
+            sinc_filters: 8,
+            conv_filters: vec![6, 6],
+            fc: vec![16, 16],
+            ..SincNetConfig::paper(200)
+        };
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let model = config.init(&device).unwrap();
+        let wlen = config.window_samples();
+        let half: Vec<f32> = (0..4 * wlen)
+            .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        let batch = Batch {
+            samples: [half.clone(), half].concat(),
+            labels: vec![0, 1, 2, 3, 0, 1, 2, 3],
+        };
+        // In training mode batch norm uses the batch's own statistics, so these outputs
+        // depend on the weights alone.
+        let outputs = |m: &SincNet| -> Vec<f32> {
+            let x = TensorData::new(batch.samples.clone(), [8, wlen]);
+            m.forward(Tensor::<2>::from_data(x, &device))
+                .into_data()
+                .try_into_vec_as()
+                .unwrap()
+        };
+        let updated = |replicas: &[Device]| {
+            // Plain SGD: the update is linear in the gradient, so summation order shows as
+            // rounding only.
+            let mut optim = SgdConfig::new().init();
+            let (m, loss, correct) = step(&model, &mut optim, 0.5, &batch, replicas);
+            (outputs(&m), loss, correct)
+        };
+        let (one, loss_one, correct_one) = updated(std::slice::from_ref(&device));
+        let (two, loss_two, correct_two) = updated(&[device.clone(), device.clone()]);
+        assert!(
+            (loss_one - loss_two).abs() < 1e-6,
+            "{loss_one} vs {loss_two}"
+        );
+        assert_eq!(correct_one, correct_two);
+        let max_diff = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max)
+        };
+        assert!(max_diff(&one, &two) < 1e-5, "{}", max_diff(&one, &two));
+        let moved = max_diff(&one, &outputs(&model));
+        assert!(moved > 1e-3, "the step changed the outputs by only {moved}");
+    }
 }
