@@ -174,3 +174,94 @@ fn silent_and_too_short_songs_fail_in_the_front_end() {
     let err = cache.front_end().segment(&decoded.mono).unwrap_err();
     assert!(err.to_string().contains("too short"), "{err}");
 }
+
+/// A WAV of `channels` channels at `rate` holding a 440 Hz tone of 0.5 in the first channel
+/// and silence in the others, or `samples` verbatim when given.
+fn write_multi_wav(path: &Path, channels: u16, rate: u32, seconds: f64, samples: Option<&[f32]>) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    match samples {
+        Some(s) => s.iter().for_each(|&v| w.write_sample(v).unwrap()),
+        None => {
+            for i in 0..(seconds * rate as f64) as usize {
+                let t = i as f64 / rate as f64;
+                w.write_sample((0.5 * (2.0 * PI * 440.0 * t).sin()) as f32)
+                    .unwrap();
+                for _ in 1..channels {
+                    w.write_sample(0.0f32).unwrap();
+                }
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Unusual but valid files reach the model's rate with the right signal; broken ones are
+/// errors that name the file and the reason, never panics.
+#[test]
+fn unusual_and_broken_files_through_the_front_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = DecodeCache::disabled(FrontEnd::default());
+    // 8 channels, 192 kHz and 8 kHz: mono at 16 kHz, 440 Hz at 0.5 / channels.
+    for (name, channels, rate) in [
+        ("eight.wav", 8, 48_000),
+        ("hi.wav", 1, 192_000),
+        ("lo.wav", 1, 8_000),
+    ] {
+        let path = tmp.path().join(name);
+        write_multi_wav(&path, channels, rate, 3.0, None);
+        let d = cache.load(&path).unwrap();
+        assert_eq!(
+            (d.source_channels, d.source_rate),
+            (channels as u32, rate),
+            "{name}"
+        );
+        assert!(
+            (d.mono.len() as i64 - 48_000).abs() <= 16,
+            "{name}: {}",
+            d.mono.len()
+        );
+        let mid = &d.mono[12_000..36_000];
+        let a = amplitude_at(mid, 440.0, 16_000);
+        let expected = 0.5 / channels as f64;
+        assert!((a / expected - 1.0).abs() < 0.01, "{name}: 440 Hz at {a}");
+    }
+    let refused: [(&str, Vec<u8>, &str); 4] = [
+        ("nan.wav", Vec::new(), "not finite"),
+        ("header-only.wav", Vec::new(), "no audio samples"),
+        (
+            "image.mp3",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec(),
+            "not a supported audio file",
+        ),
+        (
+            "random.ogg",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_246_822_519) >> 17) as u8)
+                .collect(),
+            "not a supported audio file",
+        ),
+    ];
+    for (name, bytes, reason) in refused {
+        let path = tmp.path().join(name);
+        match name {
+            "nan.wav" => {
+                let mut x = vec![0.25f32; 16_000];
+                x[100] = f32::NAN;
+                x[200] = f32::INFINITY;
+                x[300] = f32::NEG_INFINITY;
+                write_multi_wav(&path, 1, 16_000, 0.0, Some(&x));
+            }
+            "header-only.wav" => write_multi_wav(&path, 2, 44_100, 0.0, Some(&[])),
+            _ => std::fs::write(&path, bytes).unwrap(),
+        }
+        let text = cache.load(&path).unwrap_err().to_string();
+        assert!(text.starts_with(&path.display().to_string()), "{text}");
+        assert!(text.contains(reason), "{name}: {text}");
+    }
+}
