@@ -175,9 +175,8 @@ fn silent_and_too_short_songs_fail_in_the_front_end() {
     assert!(err.to_string().contains("too short"), "{err}");
 }
 
-/// A WAV of `channels` channels at `rate` holding a 440 Hz tone of 0.5 in the first channel
-/// and silence in the others, or `samples` verbatim when given.
-fn write_multi_wav(path: &Path, channels: u16, rate: u32, seconds: f64, samples: Option<&[f32]>) {
+/// A 32-bit float WAV of `channels` channels at `rate` holding `samples` (interleaved).
+fn write_float_wav(path: &Path, channels: u16, rate: u32, samples: &[f32]) {
     let spec = hound::WavSpec {
         channels,
         sample_rate: rate,
@@ -185,20 +184,19 @@ fn write_multi_wav(path: &Path, channels: u16, rate: u32, seconds: f64, samples:
         sample_format: hound::SampleFormat::Float,
     };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
-    match samples {
-        Some(s) => s.iter().for_each(|&v| w.write_sample(v).unwrap()),
-        None => {
-            for i in 0..(seconds * rate as f64) as usize {
-                let t = i as f64 / rate as f64;
-                w.write_sample((0.5 * (2.0 * PI * 440.0 * t).sin()) as f32)
-                    .unwrap();
-                for _ in 1..channels {
-                    w.write_sample(0.0f32).unwrap();
-                }
-            }
-        }
-    }
+    samples.iter().for_each(|&v| w.write_sample(v).unwrap());
     w.finalize().unwrap();
+}
+
+/// 3 s of a 440 Hz tone of 0.5 in the first of `channels` channels, silence in the others.
+fn tone_in_first_channel(channels: u16, rate: u32) -> Vec<f32> {
+    (0..3 * rate as usize)
+        .flat_map(|i| {
+            let t = i as f64 / rate as f64;
+            let x = (0.5 * (2.0 * PI * 440.0 * t).sin()) as f32;
+            std::iter::once(x).chain(std::iter::repeat_n(0.0, channels as usize - 1))
+        })
+        .collect()
 }
 
 /// Unusual but valid files reach the model's rate with the right signal; broken ones are
@@ -214,7 +212,12 @@ fn unusual_and_broken_files_through_the_front_end() {
         ("lo.wav", 1, 8_000),
     ] {
         let path = tmp.path().join(name);
-        write_multi_wav(&path, channels, rate, 3.0, None);
+        write_float_wav(
+            &path,
+            channels,
+            rate,
+            &tone_in_first_channel(channels, rate),
+        );
         let d = cache.load(&path).unwrap();
         assert_eq!(
             (d.source_channels, d.source_rate),
@@ -231,35 +234,29 @@ fn unusual_and_broken_files_through_the_front_end() {
         let expected = 0.5 / channels as f64;
         assert!((a / expected - 1.0).abs() < 0.01, "{name}: 440 Hz at {a}");
     }
-    let refused: [(&str, Vec<u8>, &str); 4] = [
-        ("nan.wav", Vec::new(), "not finite"),
-        ("header-only.wav", Vec::new(), "no audio samples"),
-        (
-            "image.mp3",
-            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec(),
-            "not a supported audio file",
-        ),
-        (
-            "random.ogg",
-            (0..4096u32)
-                .map(|i| (i.wrapping_mul(2_246_822_519) >> 17) as u8)
-                .collect(),
-            "not a supported audio file",
-        ),
-    ];
-    for (name, bytes, reason) in refused {
-        let path = tmp.path().join(name);
-        match name {
-            "nan.wav" => {
-                let mut x = vec![0.25f32; 16_000];
-                x[100] = f32::NAN;
-                x[200] = f32::INFINITY;
-                x[300] = f32::NEG_INFINITY;
-                write_multi_wav(&path, 1, 16_000, 0.0, Some(&x));
-            }
-            "header-only.wav" => write_multi_wav(&path, 2, 44_100, 0.0, Some(&[])),
-            _ => std::fs::write(&path, bytes).unwrap(),
-        }
+    let file = |name: &str| tmp.path().join(name);
+    let mut nan = vec![0.25f32; 16_000];
+    nan[100] = f32::NAN;
+    nan[200] = f32::INFINITY;
+    nan[300] = f32::NEG_INFINITY;
+    write_float_wav(&file("nan.wav"), 1, 16_000, &nan);
+    write_float_wav(&file("header-only.wav"), 2, 44_100, &[]);
+    std::fs::write(
+        file("image.mp3"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0",
+    )
+    .unwrap();
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 17) as u8)
+        .collect();
+    std::fs::write(file("random.ogg"), random).unwrap();
+    for (name, reason) in [
+        ("nan.wav", "not finite"),
+        ("header-only.wav", "no audio samples"),
+        ("image.mp3", "not a supported audio file"),
+        ("random.ogg", "not a supported audio file"),
+    ] {
+        let path = file(name);
         let text = cache.load(&path).unwrap_err().to_string();
         assert!(text.starts_with(&path.display().to_string()), "{text}");
         assert!(text.contains(reason), "{name}: {text}");

@@ -193,9 +193,7 @@ pub fn train_mlp_command(
         provenance: Provenance {
             datasets: vec![split.dataset.clone()],
             setup: "within".into(),
-            split: std::fs::read(run.join("split.json"))
-                .ok()
-                .map(|b| blake3::hash(&b).to_hex().to_string()),
+            split: Some(Split::load_hashed(&run.join("split.json"))?.1),
             seed: config.train.seed,
             epochs: r.epochs,
             metrics_json,
@@ -377,10 +375,7 @@ pub fn export_command(
     let (model, config) = run_model(run, &Device::flex())?;
     // What the bundle says of its training must be true: a run folder without its split or
     // state, or with a damaged evaluation, is an error, not a bundle claiming nothing.
-    let split_path = run.join("split.json");
-    let split = Split::load(&split_path)?;
-    let split_bytes =
-        std::fs::read(&split_path).with_context(|| format!("reading {}", split_path.display()))?;
+    let (split, split_hash) = Split::load_hashed(&run.join("split.json"))?;
     let state = checkpoint::load_state(run)?
         .with_context(|| format!("{} has no checkpoint yet", run.display()))?;
     let eval_path = run.join("eval.json");
@@ -409,7 +404,7 @@ pub fn export_command(
         provenance: Provenance {
             datasets: vec![split.dataset],
             setup: "within".into(),
-            split: Some(blake3::hash(&split_bytes).to_hex().to_string()),
+            split: Some(split_hash),
             seed: config.seed,
             epochs: state.epochs_done,
             metrics_json,

@@ -124,8 +124,15 @@ impl Split {
 
     /// Reads a manifest, checking its version and that no song is on both sides.
     pub fn load(path: &Path) -> Result<Split, DatasetError> {
+        Self::load_hashed(path).map(|(split, _)| split)
+    }
+
+    /// [`Split::load`], with the BLAKE3 hash of the file: how a bundle's provenance names
+    /// its split.
+    pub fn load_hashed(path: &Path) -> Result<(Split, String), DatasetError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| DatasetError::new(path, format!("cannot read: {e}")))?;
+        let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
         let split: Split = serde_json::from_str(&text)
             .map_err(|e| DatasetError::new(path, format!("not a split manifest: {e}")))?;
         if split.format != SPLIT_FORMAT {
@@ -144,7 +151,7 @@ impl Split {
                 format!("song {} is in both train and test", s.id),
             ));
         }
-        Ok(split)
+        Ok((split, hash))
     }
 
     /// The dataset's songs on each side, checking that every listed song is still there

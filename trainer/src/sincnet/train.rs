@@ -270,8 +270,8 @@ mod tests {
     use burn::optim::SgdConfig;
 
     /// A batch whose two halves are equal gives each of two shards the whole batch's
-    /// batch-norm statistics, so a two-device step must move the weights exactly as a
-    /// one-device step: the only difference sharding makes is those statistics.
+    /// batch-norm statistics, so a two-device step must move the weights as a one-device step
+    /// does, up to rounding: the only difference sharding makes is those statistics.
     #[test]
     fn a_sharded_step_equals_one_device_but_for_batch_norm_statistics() {
         let config = SincNetConfig {
