@@ -49,6 +49,15 @@ impl ModelKind {
         }
     }
 
+    /// The analysis window the network reads, ms (0 for a model that reads whole segments).
+    pub fn window_ms(&self) -> u32 {
+        match self {
+            ModelKind::SincNet(c) => c.window_ms,
+            ModelKind::Mlp { .. } => 0,
+        }
+    }
+
+    /// The architecture in a few words.
     pub fn name(&self) -> String {
         match self {
             ModelKind::SincNet(c) => format!("SincNet {} ms", c.window_ms),
@@ -131,13 +140,22 @@ fn adapter() -> HalfPrecisionAdapter {
 
 /// The parameters of `model` as a burnpack (f16 except batch norms when asked). Reads the
 /// tensors synchronously: native only.
-pub fn pack_weights<M: ModuleSnapshot>(model: &M, dtype: WeightsDType) -> Result<Vec<u8>, String> {
+pub fn pack_weights<M: ModuleSnapshot>(
+    model: &M,
+    dtype: WeightsDType,
+) -> Result<Vec<u8>, BundleError> {
     let mut store = BurnpackStore::from_bytes(None);
     if dtype == WeightsDType::F16 {
         store = store.with_to_adapter(adapter());
     }
-    model.save_into(&mut store).map_err(|e| e.to_string())?;
-    Ok(store.get_bytes().map_err(|e| e.to_string())?.to_vec())
+    let failed = |e: String| BundleError::Weights(format!("packing: {e}"));
+    model
+        .save_into(&mut store)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(store
+        .get_bytes()
+        .map_err(|e| failed(e.to_string()))?
+        .to_vec())
 }
 
 /// Loads burnpack `weights` into `model`, every parameter required, as f32.
@@ -163,6 +181,28 @@ pub fn unpack_weights<M: ModuleSnapshot>(
 }
 
 impl Bundle {
+    /// A bundle of `model`'s packed `weights`: the labels are the four quadrants' names and
+    /// the window is the network's.
+    pub fn new(
+        model: ModelKind,
+        front_end: FrontEnd,
+        shift_ms: u32,
+        provenance: Provenance,
+        weights_dtype: WeightsDType,
+        weights: Vec<u8>,
+    ) -> Bundle {
+        Bundle {
+            window_ms: model.window_ms(),
+            model,
+            labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
+            front_end,
+            shift_ms,
+            provenance,
+            weights_dtype,
+            weights,
+        }
+    }
+
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let payload = bincode::serde::encode_to_vec(self, bincode::config::standard())
@@ -216,16 +256,6 @@ impl Bundle {
         }
         bundle.check()?;
         Ok(bundle)
-    }
-
-    /// Samples per analysis window at the front-end's rate.
-    pub fn window_samples(&self) -> usize {
-        self.front_end.sample_rate as usize * self.window_ms as usize / 1000
-    }
-
-    /// Samples between analysis windows at the front-end's rate (at least 1).
-    pub fn shift_samples(&self) -> usize {
-        (self.front_end.sample_rate as usize * self.shift_ms as usize / 1000).max(1)
     }
 
     /// Checks that the parts agree: a sane front-end, one label per quadrant, and a network

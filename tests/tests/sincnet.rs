@@ -219,7 +219,7 @@ fn data_parallel_training_is_deterministic() {
             &config,
             &songs,
             &[],
-            &tmp.path().join(name),
+            &trainer::run::RunDir::new(tmp.path().join(name)),
             false,
             devices,
             &mut std::io::sink(),

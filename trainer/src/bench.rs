@@ -118,7 +118,7 @@ pub fn features(files: &[PathBuf], repeat: usize) -> Result<String> {
 
 /// SincNet speed on `device`: training chunks/s (forward, backward and RMSprop step on
 /// random windows of `batch` chunks) and inference windows/s (forward in inference mode, in
-/// batches of [`crate::sincnet::inference_batch`]). One warm-up step each, then `steps` timed.
+/// batches of [`crate::sincnet::batching`]). One warm-up step each, then `steps` timed.
 pub fn sincnet(
     config: &model_format::sincnet::SincNetConfig,
     batch: usize,
@@ -165,7 +165,7 @@ pub fn sincnet(
     let train_rate = (steps * batch) as f64 / t.elapsed().as_secs_f64();
 
     let inference = config.init(on)?.valid();
-    let n = crate::sincnet::inference_batch(config, on);
+    let n = crate::sincnet::batching(on).windows_for(config);
     let run = |k: usize| {
         let x = Tensor::<2>::from_data(TensorData::new(noise(n, k), [n, wlen]), on);
         let _: Vec<f32> = inference
@@ -196,9 +196,9 @@ pub fn sincnet(
 /// (freshly initialised weights; the size does not depend on their values).
 pub fn bundle_sizes() -> Result<String> {
     use burn::prelude::*;
+    use model_format::FrontEnd;
     use model_format::bundle::{Bundle, ModelKind, Provenance, WeightsDType, pack_weights};
     use model_format::sincnet::SincNetConfig;
-    use model_format::{FrontEnd, Quadrant};
     let configs = [
         ("SincNet 200 ms, fc 2048×3", SincNetConfig::paper(200)),
         ("SincNet 500 ms, fc 2048×3", SincNetConfig::paper(500)),
@@ -220,16 +220,14 @@ pub fn bundle_sizes() -> Result<String> {
         let model = config.init(&Device::flex())?;
         let mut sizes = Vec::new();
         for dtype in [WeightsDType::F32, WeightsDType::F16] {
-            let bundle = Bundle {
-                model: ModelKind::SincNet(config.clone()),
-                labels: Quadrant::ALL.iter().map(|q| q.name().to_string()).collect(),
-                front_end: FrontEnd::default(),
-                window_ms: config.window_ms,
-                shift_ms: 10,
-                provenance: Provenance::default(),
-                weights_dtype: dtype,
-                weights: pack_weights(&model, dtype).map_err(anyhow::Error::msg)?,
-            };
+            let bundle = Bundle::new(
+                ModelKind::SincNet(config.clone()),
+                FrontEnd::default(),
+                10,
+                Provenance::default(),
+                dtype,
+                pack_weights(&model, dtype)?,
+            );
             sizes.push(bundle.to_bytes().len());
         }
         let _ = writeln!(

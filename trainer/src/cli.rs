@@ -5,12 +5,13 @@ use crate::dataset::split::Split;
 use crate::dataset::{Dataset, Layout};
 use crate::device::Backend;
 use crate::mlp::experiment::MlpRunConfig;
-use crate::models::{DataSpec, ModelSource};
+use crate::models::ModelSource;
+use crate::run::{DataSpec, RunDir};
 use crate::sincnet::train::TrainConfig;
 use crate::synth::{SynthOptions, write_dataset};
-use crate::{bench, inspect, models, progress};
+use crate::{bench, export, inspect, models, predict, progress, train};
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use model_format::FrontEnd;
 use model_format::bundle::WeightsDType;
 use model_format::features::FeatureSet;
@@ -38,76 +39,178 @@ enum Command {
     /// Train SincNet (resumable) or an MLP baseline on a dataset's split.
     Train(TrainArgs),
     /// Evaluate a run or a bundle: segment and song level metrics.
-    Eval {
-        #[command(flatten)]
-        model: ModelArgs,
-        #[command(flatten)]
-        data: DataArgs,
-        /// Every song of the dataset rather than the split's test songs (cross-dataset).
-        #[arg(long)]
-        all: bool,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        device: DeviceArgs,
-    },
+    Eval(EvalArgs),
     /// Write a run's model as a bundle for `predict` and the browser.
-    Export {
-        #[arg(long)]
-        run: PathBuf,
-        #[arg(long)]
-        out: PathBuf,
-        /// Half-precision weights (batch norms stay f32).
-        #[arg(long)]
-        f16: bool,
-        /// Hop between analysis windows at prediction, ms [default: the run's evaluation hop].
-        /// Fewer windows make prediction proportionally faster (the browser demo uses 200).
-        #[arg(long)]
-        shift_ms: Option<u32>,
-    },
+    Export(ExportArgs),
     /// Quadrant, probabilities, valence/arousal and per-segment timeline of audio files.
-    Predict {
-        /// An audio file or a folder of them.
-        path: PathBuf,
-        #[arg(long)]
-        model: PathBuf,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        device: DeviceArgs,
-        #[command(flatten)]
-        cache: CacheArgs,
-    },
+    Predict(PredictArgs),
     /// Bring upstream PyTorch SincNet weights (safetensors) over as a bundle.
-    ImportPytorch {
-        weights: PathBuf,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, default_value_t = 200)]
-        window_ms: u32,
-        /// Widths of the fully connected layers.
-        #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
-        fc: Vec<usize>,
-        #[arg(long, default_value_t = 10)]
-        shift_ms: u32,
-    },
+    ImportPytorch(ImportArgs),
     /// Handcrafted features (IS13 ComParE, Essentia or both) of audio files, as CSV.
-    Features {
-        /// Audio files or folders.
-        paths: Vec<PathBuf>,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, default_value = "combined")]
-        set: FeatureSet,
-        /// One row per song segment (what the MLP learns from, cached) instead of per file.
-        #[arg(long)]
-        segments: bool,
-        #[command(flatten)]
-        cache: CacheArgs,
-    },
+    Features(FeaturesArgs),
     /// Speed measurements, printed as tables.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Every song of the dataset rather than the split's test songs (cross-dataset).
+    #[arg(long)]
+    all: bool,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+impl EvalArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        let e = models::eval_command(
+            &self.model.source(),
+            &self.data.spec(),
+            self.all,
+            &self.device.device.device()?,
+            &self.data.cache.cache(),
+        )?;
+        if self.json {
+            writeln!(w, "{}", serde_json::to_string_pretty(&e)?)?;
+        } else {
+            write!(w, "{}", e.render())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[arg(long)]
+    run: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    /// Half-precision weights (batch norms stay f32).
+    #[arg(long)]
+    f16: bool,
+    /// Hop between analysis windows at prediction, ms [default: the run's evaluation hop].
+    /// Fewer windows make prediction proportionally faster (the browser demo uses 200).
+    #[arg(long)]
+    shift_ms: Option<u32>,
+}
+
+impl ExportArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        let dtype = if self.f16 {
+            WeightsDType::F16
+        } else {
+            WeightsDType::F32
+        };
+        let b = export::export_command(&RunDir::new(self.run), &self.out, dtype, self.shift_ms)?;
+        let size = std::fs::metadata(&self.out)?.len();
+        writeln!(
+            w,
+            "wrote {} ({}, {size} bytes)",
+            self.out.display(),
+            b.model.name()
+        )?;
+        Ok(())
+    }
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// An audio file or a folder of them.
+    path: PathBuf,
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+impl PredictArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        let preds = predict::predict_command(
+            &self.path,
+            &ModelSource::Bundle(self.model),
+            &self.device.device.device()?,
+            &self.cache.cache(),
+        )?;
+        write!(w, "{}", predict::render_predictions(&preds, self.json)?)?;
+        Ok(())
+    }
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    weights: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 200)]
+    window_ms: u32,
+    /// Widths of the fully connected layers.
+    #[arg(long, value_delimiter = ',', default_value = "2048,2048,2048")]
+    fc: Vec<usize>,
+    #[arg(long, default_value_t = 10)]
+    shift_ms: u32,
+}
+
+impl ImportArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        let config = SincNetConfig {
+            fc: self.fc,
+            ..SincNetConfig::paper(self.window_ms)
+        };
+        let b = export::import_command(&self.weights, config, self.shift_ms, &self.out)?;
+        writeln!(w, "wrote {} ({})", self.out.display(), b.model.name())?;
+        Ok(())
+    }
+}
+
+#[derive(Args)]
+struct FeaturesArgs {
+    /// Audio files or folders.
+    paths: Vec<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value = "combined")]
+    set: FeatureSet,
+    /// One row per song segment (what the MLP learns from, cached) instead of per file.
+    #[arg(long)]
+    segments: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+impl FeaturesArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        if self.paths.is_empty() {
+            bail!("name at least one audio file or folder");
+        }
+        let (rows, failed) = crate::features::extract(
+            &self.paths,
+            self.set,
+            self.segments,
+            &self.cache.cache(),
+            &self.out,
+        )?;
+        for (p, why) in &failed {
+            eprintln!("skipped {}: {why}", p.display());
+        }
+        writeln!(
+            w,
+            "wrote {rows} rows to {}; {} files could not be read",
+            self.out.display(),
+            failed.len()
+        )?;
+        Ok(())
+    }
 }
 
 /// The songs of an experiment.
@@ -155,6 +258,25 @@ struct ModelArgs {
     model: Option<PathBuf>,
 }
 
+impl ModelArgs {
+    fn source(self) -> ModelSource {
+        match (self.run, self.model) {
+            (Some(r), _) => ModelSource::Run(RunDir::new(r)),
+            // clap requires one of the two.
+            (None, m) => ModelSource::Bundle(m.unwrap_or_default()),
+        }
+    }
+}
+
+/// The model `trainer train` fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ModelType {
+    /// SincNet on the raw waveform.
+    Sincnet,
+    /// The MLP baseline on handcrafted features.
+    Mlp,
+}
+
 #[derive(Args)]
 struct TrainArgs {
     #[command(flatten)]
@@ -166,8 +288,8 @@ struct TrainArgs {
     /// features back from the cache instead).
     #[arg(long)]
     resume: bool,
-    #[arg(long, value_parser = ["sincnet", "mlp"], default_value = "sincnet")]
-    model: String,
+    #[arg(long, value_enum, default_value_t = ModelType::Sincnet)]
+    model: ModelType,
     /// MLP: its features, is13, essentia or combined.
     #[arg(long, default_value = "is13")]
     features: FeatureSet,
@@ -209,6 +331,31 @@ struct TrainArgs {
 }
 
 impl TrainArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        let cache = self.data.cache.cache();
+        let run = RunDir::new(&self.run);
+        if self.model == ModelType::Mlp {
+            // Features are cached per song, so a rerun resumes the slow part.
+            return train::train_mlp_command(
+                &self.data.spec(),
+                &self.mlp_config(),
+                &run,
+                &cache,
+                w,
+            );
+        }
+        let devices = self.device.device.devices(self.gpus)?;
+        train::train_command(
+            &self.data.spec(),
+            &self.config(),
+            &run,
+            self.resume,
+            &devices,
+            &cache,
+            w,
+        )
+    }
+
     fn mlp_config(&self) -> MlpRunConfig {
         let mut c = MlpRunConfig::paper(self.features);
         c.k = self.k;
@@ -236,8 +383,8 @@ impl TrainArgs {
 enum DataCommand {
     /// Write a synthetic dataset in a real corpus's layout.
     Synth {
-        #[arg(long, value_parser = ["4q", "ch818", "tr"])]
-        layout: String,
+        #[arg(long, value_enum)]
+        layout: Layout,
         /// Songs in all.
         #[arg(long, default_value_t = 40)]
         songs: usize,
@@ -363,234 +510,134 @@ where
     run(Cli::try_parse_from(args)?, w)
 }
 
-/// Runs a parsed command, writing its report to `out`; progress goes to standard error.
-pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
-    match cli.command {
-        Command::Data(DataCommand::Synth {
-            layout,
-            songs,
-            seconds,
-            seed,
-            out,
-        }) => {
-            let layout = match layout.as_str() {
-                "4q" => Layout::FourQ,
-                "ch818" => Layout::Ch818,
-                _ => Layout::TrMusic,
-            };
-            let opts = SynthOptions {
+impl DataCommand {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        match self {
+            DataCommand::Synth {
                 layout,
                 songs,
                 seconds,
                 seed,
-            };
-            let pb = progress::bar(songs as u64, "synthesising");
-            let counts = write_dataset(&out, &opts, &pb)?;
-            pb.finish_and_clear();
-            writeln!(
-                w,
-                "wrote {songs} songs ({} s each) as {} to {}: Q1 {}, Q2 {}, Q3 {}, Q4 {}",
-                seconds,
-                layout.name(),
-                out.display(),
-                counts[0],
-                counts[1],
-                counts[2],
-                counts[3]
-            )?;
-        }
-        Command::Data(DataCommand::Inspect { dir, source, json }) => {
-            let ds = Dataset::load(&dir, source.layout)?;
-            let cache = source.cache.cache();
-            let pb = progress::bar(ds.songs.len() as u64, "decoding");
-            let report = inspect::inspect(&ds, &cache, &pb);
-            if json {
-                writeln!(w, "{}", serde_json::to_string_pretty(&report)?)?;
-            } else {
-                write!(w, "{}", inspect::render(&report))?;
-                let st = cache.stats();
+                out,
+            } => {
+                let opts = SynthOptions {
+                    layout,
+                    songs,
+                    seconds,
+                    seed,
+                };
+                let pb = progress::bar(songs as u64, "synthesising");
+                let counts = write_dataset(&out, &opts, &pb)?;
+                pb.finish_and_clear();
                 writeln!(
                     w,
-                    "cache: {} read back, {} decoded, {} damaged entries replaced",
-                    st.hits, st.misses, st.repaired
+                    "wrote {songs} songs ({} s each) as {} to {}: Q1 {}, Q2 {}, Q3 {}, Q4 {}",
+                    seconds,
+                    layout.name(),
+                    out.display(),
+                    counts[0],
+                    counts[1],
+                    counts[2],
+                    counts[3]
+                )?;
+            }
+            DataCommand::Inspect { dir, source, json } => {
+                let ds = Dataset::load(&dir, source.layout)?;
+                let cache = source.cache.cache();
+                let pb = progress::bar(ds.songs.len() as u64, "decoding");
+                let report = inspect::inspect(&ds, &cache, &pb);
+                if json {
+                    writeln!(w, "{}", serde_json::to_string_pretty(&report)?)?;
+                } else {
+                    write!(w, "{}", inspect::render(&report))?;
+                    let st = cache.stats();
+                    writeln!(
+                        w,
+                        "cache: {} read back, {} decoded, {} damaged entries replaced",
+                        st.hits, st.misses, st.repaired
+                    )?;
+                }
+            }
+            DataCommand::Split {
+                dir,
+                source,
+                seed,
+                test_fraction,
+                balance: do_balance,
+                out,
+            } => {
+                if !(0.0..1.0).contains(&test_fraction) || test_fraction == 0.0 {
+                    bail!("--test-fraction must be in (0, 1)");
+                }
+                let ds = Dataset::load(&dir, source.layout)?;
+                for i in &ds.issues {
+                    eprintln!("warning: {i}");
+                }
+                let split = Split::of_dataset(&ds, test_fraction, seed, do_balance);
+                split
+                    .save(&out)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                writeln!(
+                    w,
+                    "{} train / {} test songs; split written to {}",
+                    split.train.len(),
+                    split.test.len(),
+                    out.display()
                 )?;
             }
         }
-        Command::Data(DataCommand::Split {
-            dir,
-            source,
-            seed,
-            test_fraction,
-            balance: do_balance,
-            out,
-        }) => {
-            if !(0.0..1.0).contains(&test_fraction) || test_fraction == 0.0 {
-                bail!("--test-fraction must be in (0, 1)");
-            }
-            let ds = Dataset::load(&dir, source.layout)?;
-            for i in &ds.issues {
-                eprintln!("warning: {i}");
-            }
-            let split = Split::of_dataset(&ds, test_fraction, seed, do_balance);
-            split
-                .save(&out)
-                .with_context(|| format!("writing {}", out.display()))?;
-            writeln!(
-                w,
-                "{} train / {} test songs; split written to {}",
-                split.train.len(),
-                split.test.len(),
-                out.display()
-            )?;
-        }
-        Command::Train(args) => {
-            let cache = args.data.cache.cache();
-            if args.model == "mlp" {
-                // Features are cached per song, so a rerun resumes the slow part.
-                return models::train_mlp_command(
-                    &args.data.spec(),
-                    &args.mlp_config(),
-                    &args.run,
-                    &cache,
-                    w,
-                );
-            }
-            if args.resume && !args.run.join("config.json").exists() {
-                bail!("{} holds no run to resume", args.run.display());
-            }
-            let devices = args.device.device.devices(args.gpus)?;
-            models::train_command(
-                &args.data.spec(),
-                &args.config(),
-                &args.run,
-                args.resume,
-                &devices,
-                &cache,
-                w,
-            )?;
-        }
-        Command::Eval {
-            model,
-            data,
-            all,
-            json,
-            device,
-        } => {
-            let source = match (model.run, model.model) {
-                (Some(r), _) => ModelSource::Run(r),
-                (None, Some(m)) => ModelSource::Bundle(m),
-                (None, None) => bail!("name --run or --model"),
-            };
-            let e = models::eval_command(
-                &source,
-                &data.spec(),
-                all,
-                &device.device.device()?,
-                &data.cache.cache(),
-            )?;
-            if json {
-                writeln!(w, "{}", serde_json::to_string_pretty(&e)?)?;
-            } else {
-                write!(w, "{}", e.render())?;
-            }
-        }
-        Command::Export {
-            run,
-            out,
-            f16,
-            shift_ms,
-        } => {
-            let dtype = if f16 {
-                WeightsDType::F16
-            } else {
-                WeightsDType::F32
-            };
-            let b = models::export_command(&run, &out, dtype, shift_ms)?;
-            let size = std::fs::metadata(&out)?.len();
-            writeln!(
-                w,
-                "wrote {} ({}, {size} bytes)",
-                out.display(),
-                b.model.name()
-            )?;
-        }
-        Command::Predict {
-            path,
-            model,
-            json,
-            device,
-            cache,
-        } => {
-            let preds =
-                models::predict_command(&path, &model, &device.device.device()?, &cache.cache())?;
-            write!(w, "{}", models::render_predictions(&preds, json)?)?;
-        }
-        Command::ImportPytorch {
-            weights,
-            out,
-            window_ms,
-            fc,
-            shift_ms,
-        } => {
-            let config = SincNetConfig {
-                fc,
-                ..SincNetConfig::paper(window_ms)
-            };
-            let b = models::import_command(&weights, config, shift_ms, &out)?;
-            writeln!(w, "wrote {} ({})", out.display(), b.model.name())?;
-        }
-        Command::Bench(BenchCommand::Sincnet {
-            device,
-            window_ms,
-            fc,
-            batch_size,
-            steps,
-        }) => {
-            let config = SincNetConfig {
-                fc,
-                ..SincNetConfig::paper(window_ms)
-            };
-            write!(
-                w,
-                "{}",
-                bench::sincnet(&config, batch_size, steps, device.device)?
-            )?;
-        }
-        Command::Features {
-            paths,
-            out,
-            set,
-            segments,
-            cache,
-        } => {
-            if paths.is_empty() {
-                bail!("name at least one audio file or folder");
-            }
-            let (rows, failed) =
-                crate::features::extract(&paths, set, segments, &cache.cache(), &out)?;
-            for (p, why) in &failed {
-                eprintln!("skipped {}: {why}", p.display());
-            }
-            writeln!(
-                w,
-                "wrote {rows} rows to {}; {} files could not be read",
-                out.display(),
-                failed.len()
-            )?;
-        }
-        Command::Bench(BenchCommand::Features { files, repeat }) => {
-            if files.is_empty() {
-                bail!("name at least one audio file");
-            }
-            write!(w, "{}", bench::features(&files, repeat)?)?;
-        }
-        Command::Bench(BenchCommand::Bundle) => write!(w, "{}", bench::bundle_sizes()?)?,
-        Command::Bench(BenchCommand::Decode { files, repeat }) => {
-            if files.is_empty() {
-                bail!("name at least one audio file");
-            }
-            write!(w, "{}", bench::decode(&files, repeat)?)?;
-        }
+        Ok(())
     }
-    Ok(())
+}
+
+impl BenchCommand {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        match self {
+            BenchCommand::Sincnet {
+                device,
+                window_ms,
+                fc,
+                batch_size,
+                steps,
+            } => {
+                let config = SincNetConfig {
+                    fc,
+                    ..SincNetConfig::paper(window_ms)
+                };
+                write!(
+                    w,
+                    "{}",
+                    bench::sincnet(&config, batch_size, steps, device.device)?
+                )?;
+            }
+            BenchCommand::Features { files, repeat } => {
+                if files.is_empty() {
+                    bail!("name at least one audio file");
+                }
+                write!(w, "{}", bench::features(&files, repeat)?)?;
+            }
+            BenchCommand::Bundle => write!(w, "{}", bench::bundle_sizes()?)?,
+            BenchCommand::Decode { files, repeat } => {
+                if files.is_empty() {
+                    bail!("name at least one audio file");
+                }
+                write!(w, "{}", bench::decode(&files, repeat)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs a parsed command, writing its report to `w`; progress goes to standard error.
+pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
+    match cli.command {
+        Command::Data(c) => c.run(w),
+        Command::Train(a) => a.run(w),
+        Command::Eval(a) => a.run(w),
+        Command::Export(a) => a.run(w),
+        Command::Predict(a) => a.run(w),
+        Command::ImportPytorch(a) => a.run(w),
+        Command::Features(a) => a.run(w),
+        Command::Bench(c) => c.run(w),
+    }
 }

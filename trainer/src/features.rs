@@ -2,14 +2,15 @@
 //! learn from. Each song's values are cached on disk (keyed by the file's bytes and the
 //! feature set), so an interrupted extraction resumes where it stopped.
 
-use crate::audio::cache::{PIPELINE_VERSION, write_atomically};
+use crate::audio::cache::PIPELINE_VERSION;
 use crate::audio::{AudioError, DecodeCache, audio_files, decode_bytes, decode_file};
 use crate::dataset::{Issue, Song};
 use crate::progress;
+use crate::run::write_atomically;
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
+use model_format::FrontEnd;
 use model_format::features::FeatureSet;
-use model_format::{FrontEnd, Segment};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -57,29 +58,17 @@ fn entry_path(cache: &DecodeCache, set: FeatureSet, bytes: &[u8]) -> Option<Path
 /// front-end the set needs. (The segments themselves are not cached: the values are.)
 fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures, AudioError> {
     let pcm = decode_bytes(path, bytes)?;
-    let segments = |fe: Option<FrontEnd>| {
-        fe.map(|fe| {
-            fe.prepare(pcm.as_pcm())
-                .map(|s| (s, fe.sample_rate))
-                .map_err(|e| AudioError::front_end(path, e))
-        })
-        .transpose()
-    };
-    let (fe16, fe44) = set.front_ends();
-    let (s16, s44) = (segments(fe16)?, segments(fe44)?);
-    let (timing, rate) = s16
-        .as_ref()
-        .or(s44.as_ref())
-        .expect("a set uses a front-end");
+    let song = set
+        .segment(pcm.as_pcm())
+        .map_err(|e| AudioError::front_end(path, e))?;
     let mut out = SongFeatures {
         names: Vec::new(),
-        rows: Vec::with_capacity(timing.len()),
-        spans: timing.iter().map(|s| s.span(*rate)).collect(),
+        rows: Vec::with_capacity(song.len()),
+        spans: song.spans(),
     };
-    for i in 0..timing.len() {
-        // Both front-ends cut the same number of segments (`FeatureSet::front_ends`).
+    for i in 0..song.len() {
         let named = set
-            .extract(at(&s16, i), at(&s44, i))
+            .extract_segment(&song, i)
             .map_err(|e| AudioError::new(path, format!("segment {}: {e}", i + 1)))?;
         if out.names.is_empty() {
             out.names = named.iter().map(|(n, _)| n.clone()).collect();
@@ -87,11 +76,6 @@ fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures,
         out.rows.push(named.into_iter().map(|(_, v)| v).collect());
     }
     Ok(out)
-}
-
-/// Segment `i`'s samples, if there is a segmentation.
-fn at(s: &Option<(Vec<Segment>, u32)>, i: usize) -> Option<&[f32]> {
-    s.as_ref().map(|(s, _)| s[i].samples.as_slice())
 }
 
 /// A song's features: from the cache when a complete entry exists, else computed and stored.

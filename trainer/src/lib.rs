@@ -4,12 +4,18 @@
 //! - [`dataset`]: the three corpora's layouts, manifests, balancing and the split;
 //! - [`synth`]: synthetic datasets in those layouts;
 //! - [`device`]: the CPU or a GPU, chosen at run time;
-//! - [`sincnet`]: training, evaluating and running SincNet;
-//! - [`features`]: handcrafted features of audio files;
+//! - [`run`]: run folders, the split of a run, and writes a kill never leaves half done;
+//! - [`sincnet`]: training SincNet (the protocol's sampling, optimiser and checkpoints);
+//! - [`features`]: handcrafted features of audio files, cached per song;
 //! - [`mlp`]: fitting the handcrafted-feature baseline (scaling, chi-squared selection, MLP);
+//! - [`train`]: `trainer train`, either model on a dataset's split;
+//! - [`models`]: a run's or a bundle's model ready to run, and its evaluation;
+//! - [`export`]: model bundles from runs and from upstream PyTorch weights;
+//! - [`predict`]: predictions for audio files, as a table or JSON;
 //! - [`metrics`]: weighted precision, recall, F1, accuracy, confusion matrices;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
 //! - [`bench`]: speed measurements printed as tables;
+//! - [`progress`]: progress bars;
 //! - [`cli`]: the `trainer` command line.
 
 pub mod audio;
@@ -17,11 +23,15 @@ pub mod bench;
 pub mod cli;
 pub mod dataset;
 pub mod device;
+pub mod export;
 pub mod features;
 pub mod inspect;
 pub mod metrics;
 pub mod mlp;
 pub mod models;
+pub mod predict;
 pub mod progress;
+pub mod run;
 pub mod sincnet;
 pub mod synth;
+pub mod train;

@@ -2,6 +2,7 @@
 //! front-end.
 
 use js_sys::{ArrayBuffer, Uint8Array};
+use model_format::features::{FeatureSegments, FeatureSet};
 use model_format::frontend::Pcm;
 use model_format::{FrontEnd, Segment};
 use wasm_bindgen::JsCast;
@@ -25,8 +26,8 @@ pub struct Song {
     /// The mono signal at the model's rate (what the waveform shows).
     pub mono: Vec<f32>,
     pub segments: Vec<Segment>,
-    /// The same segments through a second front-end, when the model's features need one.
-    pub feature_segments: Option<Vec<Segment>>,
+    /// The song through the front-ends of the model's features, for an MLP.
+    pub features: Option<FeatureSegments>,
 }
 
 /// The file's bytes.
@@ -45,13 +46,13 @@ pub async fn read_bytes(file: &File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
-/// Decodes `bytes` (any format the browser knows) and prepares it with `front_end`, and with
+/// Decodes `bytes` (any format the browser knows) and prepares it with `front_end`, and for
 /// `features` too when given.
 pub async fn decode(
     name: &str,
     bytes: &[u8],
     front_end: FrontEnd,
-    features: Option<FrontEnd>,
+    features: Option<FeatureSet>,
 ) -> Result<Song, String> {
     let ctx = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
         1,
@@ -94,18 +95,18 @@ pub async fn decode(
         channels,
         sample_rate: buffer.sample_rate() as u32,
     };
-    let prepare = |fe: FrontEnd| -> Result<(Vec<f32>, Vec<Segment>), String> {
-        let mono = fe.to_model_rate(pcm).map_err(|e| format!("{name}: {e}"))?;
-        let segments = fe.segment(&mono).map_err(|e| format!("{name}: {e}"))?;
-        Ok((mono, segments))
-    };
-    let (mono, segments) = prepare(front_end)?;
-    let feature_segments = features.map(|fe| prepare(fe).map(|p| p.1)).transpose()?;
+    let failed = |e: model_format::FrontEndError| format!("{name}: {e}");
+    let mono = front_end.to_model_rate(pcm).map_err(failed)?;
+    let segments = front_end.segment(&mono).map_err(failed)?;
+    let features = features
+        .map(|set| set.segment(pcm))
+        .transpose()
+        .map_err(failed)?;
     Ok(Song {
         seconds,
         rate: front_end.sample_rate,
         mono,
         segments,
-        feature_segments,
+        features,
     })
 }

@@ -46,8 +46,8 @@ pub fn envelope(x: &[f32], columns: usize) -> Vec<(f32, f32)> {
 
 /// Position of `hz` on a mel-scaled axis from 0 to `nyquist`, in [0, 1].
 pub fn mel_position(hz: f32, nyquist: f32) -> f32 {
-    let mel = |f: f32| 2595.0 * (1.0 + f / 700.0).log10();
-    (mel(hz.clamp(0.0, nyquist)) / mel(nyquist)).clamp(0.0, 1.0)
+    let mel = |f: f32| model_format::dsp::hz_to_mel(f as f64);
+    ((mel(hz.clamp(0.0, nyquist)) / mel(nyquist)) as f32).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod filters;
 pub mod format;
 pub mod timeline;
 
-use engine::{Backend, Engine};
+use engine::{Backend, BackendKind, Engine};
 use format::{duration_ms, percent, probabilities_attr};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -46,7 +46,7 @@ struct Outcome {
     track: Track,
     decode_ms: f64,
     inference_ms: f64,
-    backend: &'static str,
+    backend: BackendKind,
 }
 
 /// The loaded model, as described on the page.
@@ -60,6 +60,39 @@ struct ModelInfo {
     bundled: bool,
 }
 
+/// Everything the page holds, handed as one value to the tasks that change it.
+#[derive(Clone, Copy)]
+struct PageState {
+    phase: RwSignal<Phase>,
+    /// The device found, and why it is not WebGPU when it is not.
+    backend: RwSignal<Option<(BackendKind, Option<String>)>>,
+    model: RwSignal<Option<ModelInfo>>,
+    outcome: RwSignal<Option<Outcome>>,
+    error: RwSignal<Option<String>>,
+    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    device: StoredValue<Option<Backend>, LocalStorage>,
+}
+
+impl PageState {
+    fn new() -> PageState {
+        PageState {
+            phase: RwSignal::new(Phase::Loading("starting".into())),
+            backend: RwSignal::new(None),
+            model: RwSignal::new(None),
+            outcome: RwSignal::new(None),
+            error: RwSignal::new(None),
+            engine: StoredValue::new_local(None),
+            device: StoredValue::new_local(None),
+        }
+    }
+
+    /// Shows `e` and makes the page ready for the next file.
+    fn fail(self, e: String) {
+        self.error.set(Some(e));
+        self.phase.set(Phase::Ready);
+    }
+}
+
 fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
@@ -69,27 +102,26 @@ fn now_ms() -> f64 {
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let phase = RwSignal::new(Phase::Loading("starting".into()));
-    let backend = RwSignal::new(None::<(String, &'static str, Option<String>)>);
-    let model = RwSignal::new(None::<ModelInfo>);
-    let outcome = RwSignal::new(None::<Outcome>);
-    let error = RwSignal::new(None::<String>);
-    let engine = StoredValue::new_local(None::<Rc<Engine>>);
-    let device = StoredValue::new_local(None::<Backend>);
+    let state = PageState::new();
+    let PageState {
+        phase,
+        backend,
+        model,
+        outcome,
+        error,
+        ..
+    } = state;
 
     // Set up the device, fetch the default model and warm it up while the page shows.
     spawn_local(async move {
         phase.set(Phase::Loading("looking for WebGPU".into()));
         let b = Backend::detect().await;
-        backend.set(Some((b.label().into(), b.id, b.fallback_reason.clone())));
-        device.set_value(Some(b.clone()));
+        backend.set(Some((b.kind, b.fallback_reason.clone())));
+        state.device.set_value(Some(b.clone()));
         phase.set(Phase::Loading("loading the model".into()));
         match fetch_bytes(DEFAULT_MODEL).await {
-            Ok(bytes) => install(&bytes, DEFAULT_MODEL, b, engine, model, phase, error).await,
-            Err(e) => {
-                error.set(Some(format!("the default model could not be loaded: {e}")));
-                phase.set(Phase::Ready);
-            }
+            Ok(bytes) => install(&bytes, DEFAULT_MODEL, b, state).await,
+            Err(e) => state.fail(format!("the default model could not be loaded: {e}")),
         }
     });
 
@@ -104,7 +136,7 @@ pub fn App() -> impl IntoView {
             what: format!("reading {}", file.name()),
             done: 0.0,
         });
-        spawn_local(analyse(file, device, engine, model, outcome, phase, error));
+        spawn_local(analyse(file, state));
     };
 
     let _ = window_event_listener(leptos::ev::dragover, |e| e.prevent_default());
@@ -163,14 +195,14 @@ pub fn App() -> impl IntoView {
             <p id="error" class="error" role="alert" hidden=move || error.with(Option::is_none)>
                 {move || error.get()}
             </p>
-            <p id="backend" class="backend" data-backend=move || backend.with(|b| b.as_ref().map(|b| b.1))>
-                {move || backend.get().map(|(label, _, reason)| match reason {
-                    None => format!("Inference runs on {label}."),
-                    Some(r) => format!("Inference runs on the {label}: {r}."),
+            <p id="backend" class="backend" data-backend=move || backend.with(|b| b.as_ref().map(|b| b.0.id()))>
+                {move || backend.get().map(|(kind, reason)| match reason {
+                    None => format!("Inference runs on {}.", kind.label()),
+                    Some(r) => format!("Inference runs on the {}: {r}.", kind.label()),
                 })}
             </p>
             <circumplex::Circumplex prediction=prediction />
-            {move || outcome.get().map(|o| view! { <Result outcome=o /> })}
+            {move || outcome.get().map(|o| view! { <SongResult outcome=o /> })}
             {move || model.get().map(|m| view! {
                 <section class="model" aria-label="Model">
                     <h2>"Model"</h2>
@@ -196,7 +228,7 @@ pub fn App() -> impl IntoView {
 
 /// Probabilities, timings and the timeline of one song.
 #[component]
-fn Result(outcome: Outcome) -> impl IntoView {
+fn SongResult(outcome: Outcome) -> impl IntoView {
     let p = outcome.prediction.clone();
     let rows = Quadrant::ALL
         .iter()
@@ -216,14 +248,17 @@ fn Result(outcome: Outcome) -> impl IntoView {
             data-run=outcome.run
             data-quadrant=p.quadrant.name()
             data-probabilities=probabilities_attr(&p.probabilities)
-            data-backend=outcome.backend>
+            data-backend=outcome.backend.id()>
             <h2>{format!("{}: {} — {}", outcome.name, p.quadrant, p.quadrant.emotions())}</h2>
             <p>{format!("valence {:+.2}, arousal {:+.2}", p.valence, p.arousal)}</p>
             <table class="probabilities">{rows}</table>
             <p class="timing">
                 {format!("Decoded in {}, analysed in {} on {}.",
                     duration_ms(outcome.decode_ms), duration_ms(outcome.inference_ms),
-                    if outcome.backend == "webgpu" { "WebGPU" } else { "the CPU" })}
+                    match outcome.backend {
+                        BackendKind::WebGpu => "WebGPU",
+                        BackendKind::Cpu => "the CPU",
+                    })}
             </p>
             <Timeline track=outcome.track.clone() prediction=p.clone() />
         </section>
@@ -251,29 +286,17 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 
 /// Loads a bundle onto `backend`, warms it up and makes it the page's model. On failure the
 /// previous model stays.
-async fn install(
-    bytes: &[u8],
-    name: &str,
-    backend: Backend,
-    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
-    model: RwSignal<Option<ModelInfo>>,
-    phase: RwSignal<Phase>,
-    error: RwSignal<Option<String>>,
-) {
-    phase.set(Phase::Loading("warming up the model".into()));
+async fn install(bytes: &[u8], name: &str, backend: Backend, state: PageState) {
+    state
+        .phase
+        .set(Phase::Loading("warming up the model".into()));
     engine::yield_to_browser().await;
     let loaded = match Engine::load(bytes, backend) {
         Ok(e) => e,
-        Err(e) => {
-            error.set(Some(format!("{name}: {e}")));
-            phase.set(Phase::Ready);
-            return;
-        }
+        Err(e) => return state.fail(format!("{name}: {e}")),
     };
     if let Err(e) = loaded.warm_up().await {
-        error.set(Some(format!("{name}: {e}")));
-        phase.set(Phase::Ready);
-        return;
+        return state.fail(format!("{name}: {e}"));
     }
     let prov = &loaded.bundle.provenance;
     let origin = if prov.datasets.iter().any(|d| !d.is_empty()) {
@@ -288,65 +311,46 @@ async fn install(
     } else {
         format!("{}; written by trainer {}.", prov.setup, prov.code_version)
     };
-    model.set(Some(ModelInfo {
+    state.model.set(Some(ModelInfo {
         name: format!("{} ({name})", loaded.describe()),
         origin,
         bands: loaded.pass_bands(),
         nyquist: loaded.front_end().sample_rate as f32 / 2.0,
         bundled: name == DEFAULT_MODEL,
     }));
-    engine.set_value(Some(Rc::new(loaded)));
-    phase.set(Phase::Ready);
+    state.engine.set_value(Some(Rc::new(loaded)));
+    state.phase.set(Phase::Ready);
 }
 
 /// A dropped or picked file: a model bundle replaces the model, anything else is a song.
-async fn analyse(
-    file: File,
-    device: StoredValue<Option<Backend>, LocalStorage>,
-    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
-    model: RwSignal<Option<ModelInfo>>,
-    outcome: RwSignal<Option<Outcome>>,
-    phase: RwSignal<Phase>,
-    error: RwSignal<Option<String>>,
-) {
+async fn analyse(file: File, state: PageState) {
     let name = file.name();
-    let fail = move |e: String| {
-        error.set(Some(e));
-        phase.set(Phase::Ready);
-    };
     let t0 = now_ms();
     let bytes = match audio::read_bytes(&file).await {
         Ok(b) => b,
-        Err(e) => return fail(e),
+        Err(e) => return state.fail(e),
     };
     if bytes.starts_with(MAGIC) {
-        let Some(backend) = device.get_value() else {
-            return fail("the page is still starting; try again in a moment".into());
+        let Some(backend) = state.device.get_value() else {
+            return state.fail("the page is still starting; try again in a moment".into());
         };
-        return install(&bytes, &name, backend, engine, model, phase, error).await;
+        return install(&bytes, &name, backend, state).await;
     }
-    let Some(current) = engine.get_value() else {
-        return fail("no model is loaded; drop a model bundle (.mermodel) first".into());
+    let Some(current) = state.engine.get_value() else {
+        return state.fail("no model is loaded; drop a model bundle (.mermodel) first".into());
     };
-    phase.set(Phase::Working {
+    state.phase.set(Phase::Working {
         what: format!("decoding {name}"),
         done: 0.0,
     });
-    let song = match audio::decode(
-        &name,
-        &bytes,
-        current.front_end(),
-        current.feature_front_end(),
-    )
-    .await
-    {
+    let song = match audio::decode(&name, &bytes, current.front_end(), current.features()).await {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return state.fail(e),
     };
     let t1 = now_ms();
     let prediction = current
         .predict(&song, |done| {
-            phase.set(Phase::Working {
+            state.phase.set(Phase::Working {
                 what: format!("analysing {name}"),
                 done,
             })
@@ -355,9 +359,10 @@ async fn analyse(
     let t2 = now_ms();
     let prediction = match prediction {
         Ok(p) => p,
-        Err(e) => return fail(format!("{name}: {e}")),
+        Err(e) => return state.fail(format!("{name}: {e}")),
     };
     let url = web_sys::Url::create_object_url_with_blob(&file).unwrap_or_default();
+    let outcome = state.outcome;
     if let Some(old) = outcome.get_untracked() {
         let _ = web_sys::Url::revoke_object_url(&old.track.url);
     }
@@ -369,7 +374,7 @@ async fn analyse(
         prediction,
         decode_ms: t1 - t0,
         inference_ms: t2 - t1,
-        backend: current.backend_id(),
+        backend: current.backend_kind(),
     }));
-    phase.set(Phase::Ready);
+    state.phase.set(Phase::Ready);
 }

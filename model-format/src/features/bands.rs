@@ -2,12 +2,7 @@
 //! takes them (`docs/features-essentia.md` §3.3–3.5): 27 Bark bands, 40 mel bands (MFCC's)
 //! and 40 ERB bands (GFCC's gammatone filters).
 
-use super::essentia::RATE;
-use super::frames::{BINS, FRAME};
-use crate::sincnet::sinc::{to_hz as mel_to_hz, to_mel as mel};
-
-/// Hz per spectrum bin.
-const BIN_HZ: f64 = RATE / FRAME as f64;
+use crate::dsp::{BIN_HZ, BINS, ESSENTIA_RATE as RATE, FRAME, hz_to_mel as mel, mel_to_hz};
 
 /// Bark band edges in Hz (27 bands; the 27 kHz edge is above Nyquist).
 const BARK_EDGES: [f64; 28] = [

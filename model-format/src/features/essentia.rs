@@ -9,19 +9,16 @@
 //! audio before the gain.
 
 use super::bands::{Bank, bark};
-use super::frames::{BINS, FRAME, Spectrum, frames};
+use super::frames::{Spectrum, frames};
 use super::loudness::{
     analysis_signal, average_loudness, dynamic_complexity, ebu_r128, equal_loudness,
 };
 use super::mean_stdev;
 use super::shape::{crest, distribution_shape, entropy, flatness_db, peaks};
+use crate::dsp::{BIN_HZ, BINS, ESSENTIA_RATE as RATE, FRAME};
 
 /// Values [`features`] returns: 40 frame-wise descriptors × (mean, stdev), 4 song-level.
 pub const VALUES: usize = 84;
-/// The rate the descriptors are defined at.
-pub const RATE: f64 = 44_100.0;
-/// Hz per spectrum bin.
-const BIN_HZ: f64 = RATE / FRAME as f64;
 
 /// Sum of `power[k]` over `k1..=k2` for the band `f1..f2` Hz (both ends rounded, inclusive).
 fn energy_band(power: &[f32], f1: f64, f2: f64) -> f32 {

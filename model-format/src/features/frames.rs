@@ -5,11 +5,7 @@
 
 use realfft::RealFftPlanner;
 
-pub const FRAME: usize = 2048;
-pub const HOP: usize = 1024;
-pub const BINS: usize = FRAME / 2 + 1;
-/// A frame is silent, and dropped, below this mean square (−100 dB).
-pub const SILENT_POWER: f64 = 1e-10;
+use crate::dsp::{FRAME, HOP, SILENT_POWER};
 
 /// The frames of `x` that are not silent, unwindowed, in order.
 ///
@@ -86,6 +82,7 @@ impl Spectrum {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::BINS;
 
     #[test]
     fn frames_cover_the_signal_like_essentia() {

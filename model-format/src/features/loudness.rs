@@ -3,7 +3,7 @@
 //! (K-weighting, gating, loudness range), the average loudness and the dynamic complexity.
 //! Filters and sums run in f32 in Essentia's order.
 
-use super::essentia::RATE;
+use crate::dsp::ESSENTIA_RATE as RATE;
 
 /// The equal-loudness filter: a 10th-order Yule-Walk IIR, then a 2nd-order Butterworth
 /// high-pass at about 150 Hz (44.1 kHz coefficients, `a0 = 1`).

@@ -19,7 +19,7 @@ pub mod loudness;
 pub mod set;
 pub mod shape;
 
-pub use set::FeatureSet;
+pub use set::{FeatureSegments, FeatureSet};
 
 /// Mean and population standard deviation (accumulated in f64), as Essentia's pool
 /// aggregator and openSMILE's functionals summarise frame-wise values. `None` when empty.
@@ -40,8 +40,7 @@ pub fn mean_stdev(values: &[f32]) -> Option<(f32, f32)> {
 /// Signals the extractors' tests share.
 #[cfg(test)]
 pub(crate) mod test_signals {
-    use super::essentia::RATE;
-    use super::frames::BINS;
+    use crate::dsp::{BINS, ESSENTIA_RATE as RATE};
 
     /// A sine at 44.1 kHz.
     pub fn sine(hz: f64, seconds: f64, amp: f32) -> Vec<f32> {

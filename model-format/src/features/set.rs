@@ -2,7 +2,9 @@
 //! segment the SincNet front-end makes, Essentia on the same segment at 44.1 kHz.
 
 use super::{essentia, is13};
-use crate::FrontEnd;
+use crate::dsp::ESSENTIA_RATE;
+use crate::frontend::Pcm;
+use crate::{FrontEnd, FrontEndError, Segment};
 use serde::{Deserialize, Serialize};
 
 /// Which handcrafted features a model uses.
@@ -51,12 +53,41 @@ impl FeatureSet {
         (
             self.uses_is13().then_some(base),
             self.uses_essentia().then_some(FrontEnd {
-                sample_rate: essentia::RATE as u32,
-                min_segment_samples: base.min_segment_samples * essentia::RATE as usize
+                sample_rate: ESSENTIA_RATE as u32,
+                min_segment_samples: base.min_segment_samples * ESSENTIA_RATE as usize
                     / base.sample_rate as usize,
                 ..base
             }),
         )
+    }
+
+    /// `pcm` cut into segments by each front-end of [`FeatureSet::front_ends`]: the song as
+    /// [`FeatureSet::extract_segment`] reads it.
+    pub fn segment(self, pcm: Pcm<'_>) -> Result<FeatureSegments, FrontEndError> {
+        let (fe16, fe44) = self.front_ends();
+        let cut = |fe: Option<FrontEnd>| fe.map(|fe| fe.prepare(pcm)).transpose();
+        Ok(FeatureSegments {
+            at_16k: cut(fe16)?,
+            at_44k: cut(fe44)?,
+        })
+    }
+
+    /// The named values of segment `i` of `song`.
+    pub fn extract_segment(
+        self,
+        song: &FeatureSegments,
+        i: usize,
+    ) -> Result<Vec<(String, f32)>, String> {
+        fn at(s: &Option<Vec<Segment>>, i: usize) -> Result<Option<&[f32]>, String> {
+            s.as_ref()
+                .map(|s| {
+                    s.get(i)
+                        .map(|seg| seg.samples.as_slice())
+                        .ok_or_else(|| format!("segment {} of {}", i + 1, s.len()))
+                })
+                .transpose()
+        }
+        self.extract(at(&song.at_16k, i)?, at(&song.at_44k, i)?)
     }
 
     /// The named values of one segment, given at the rates [`FeatureSet::front_ends`] names.
@@ -80,6 +111,39 @@ impl FeatureSet {
             return Err(format!("{name} is not a finite number"));
         }
         Ok(out)
+    }
+}
+
+/// A song cut into segments by each front-end a feature set reads. Both front-ends make the
+/// same number of segments over the same stretches of the song (their minimum lengths are the
+/// same duration).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeatureSegments {
+    /// The default front-end's segments, at 16 kHz (IS13 reads them).
+    pub at_16k: Option<Vec<Segment>>,
+    /// The same stretches at 44.1 kHz (Essentia reads them).
+    pub at_44k: Option<Vec<Segment>>,
+}
+
+impl FeatureSegments {
+    /// Segments in the song.
+    pub fn len(&self) -> usize {
+        self.spans().len()
+    }
+
+    /// Whether the song has no segments.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each segment's `(start, end)` in seconds.
+    pub fn spans(&self) -> Vec<(f64, f64)> {
+        let spans = |s: &Vec<Segment>, rate: f64| s.iter().map(|s| s.span(rate as u32)).collect();
+        match (&self.at_16k, &self.at_44k) {
+            (Some(s), _) => spans(s, FrontEnd::default().sample_rate as f64),
+            (None, Some(s)) => spans(s, ESSENTIA_RATE),
+            (None, None) => Vec::new(),
+        }
     }
 }
 

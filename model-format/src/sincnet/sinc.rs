@@ -1,5 +1,6 @@
 //! The sinc layer: band-pass filters parametrised by learnable cut-offs.
 
+use crate::dsp::{hz_to_mel as to_mel, mel_to_hz as to_hz};
 use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::module::conv1d;
@@ -8,16 +9,6 @@ use burn::tensor::ops::ConvOptions;
 /// Lowest low cut-off and narrowest band, Hz.
 pub const MIN_LOW_HZ: f64 = 50.0;
 pub const MIN_BAND_HZ: f64 = 50.0;
-
-/// HTK mel of `hz`.
-pub(crate) fn to_mel(hz: f64) -> f64 {
-    2595.0 * (1.0 + hz / 700.0).log10()
-}
-
-/// Hz of HTK `mel`.
-pub(crate) fn to_hz(mel: f64) -> f64 {
-    700.0 * (10f64.powf(mel / 2595.0) - 1.0)
-}
 
 /// `C` band-pass filters of `K` taps. Low cut-off `50 + |low_hz|`, high cut-off
 /// `clamp(low + 50 + |band_hz|, 50, fs/2)`; each filter is the difference of two windowed

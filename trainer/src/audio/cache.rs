@@ -7,6 +7,7 @@
 //! runs and is safe to delete at any time.
 
 use super::decode::{AudioError, decode_bytes};
+use crate::run::write_atomically;
 use model_format::{FrontEnd, Segment};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -58,8 +59,6 @@ pub struct DecodeCache {
     misses: AtomicU64,
     repaired: AtomicU64,
 }
-
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl DecodeCache {
     /// A cache storing entries under `dir` (created on first write).
@@ -223,22 +222,6 @@ fn write_entry(path: &Path, d: &Decoded) -> std::io::Result<()> {
     out.extend_from_slice(blake3::hash(&data).as_bytes());
     out.extend_from_slice(&data);
     write_atomically(path, &out)
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder (created if needed)
-/// and a rename, so a reader sees the old file, the new one, or none: never half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().expect("a file lives in a folder");
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
 }
 
 #[cfg(test)]

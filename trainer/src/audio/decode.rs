@@ -54,20 +54,33 @@ impl DecodedPcm {
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {reason}", path.display())]
 pub struct AudioError {
+    /// The file.
     pub path: PathBuf,
+    /// Why, in words (the front-end's error too, when it is the cause).
     pub reason: String,
+    /// The front-end's error, when decoding worked but the audio could not be prepared
+    /// (empty, silent, too short, non-finite samples).
+    #[source]
+    pub front_end: Option<FrontEndError>,
 }
 
 impl AudioError {
+    /// A file that could not be read or decoded.
     pub fn new(path: &Path, reason: impl ToString) -> Self {
         AudioError {
             path: path.to_path_buf(),
             reason: reason.to_string(),
+            front_end: None,
         }
     }
 
+    /// A file whose audio the front-end refused.
     pub(crate) fn front_end(path: &Path, e: FrontEndError) -> Self {
-        AudioError::new(path, e)
+        AudioError {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+            front_end: Some(e),
+        }
     }
 }
 

@@ -117,9 +117,7 @@ impl Split {
     /// Writes the manifest as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(self).expect("a split serialises");
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)?;
-        std::fs::rename(tmp, path)
+        crate::run::write_atomically(path, json.as_bytes())
     }
 
     /// Reads a manifest, checking its version and that no song is on both sides.

@@ -1,15 +1,13 @@
 //! The paper's MLP baseline on songs: fit (scaling, per-class down-sampling, chi-squared
-//! selection, the network) on the training songs' segments, then predict and evaluate
-//! segment by segment, a song being the sum of its segments' log-posteriors.
+//! selection, the network) on the training songs' segments. `model_format::inference` runs
+//! it, segment by segment, a song being the sum of its segments' log-posteriors.
 
 use super::fit_pipeline;
 use super::train::{MlpTrainConfig, train};
 use crate::dataset::Song;
 use crate::features::SongFeatures;
-use crate::metrics::{Confusion, Evaluation};
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
 use burn::prelude::*;
-use model_format::analysis::{SongPrediction, from_segments};
 use model_format::features::FeatureSet;
 use model_format::mlp::{FeaturePipeline, Mlp};
 use rand::SeedableRng;
@@ -131,63 +129,6 @@ pub fn fit(
         model: f.model,
         pipeline,
     })
-}
-
-/// Log-posteriors `[4]` of each row of raw features.
-pub fn log_probs(
-    model: &Mlp,
-    pipeline: &FeaturePipeline,
-    rows: &[Vec<f32>],
-    device: &Device,
-) -> Result<Vec<[f32; 4]>> {
-    let inputs = pipeline.selected.len();
-    let mut flat = Vec::with_capacity(rows.len() * inputs);
-    for r in rows {
-        flat.extend(pipeline.transform(r).map_err(anyhow::Error::msg)?);
-    }
-    let x = Tensor::<2>::from_data(TensorData::new(flat, [rows.len(), inputs]), device);
-    let lp: Vec<f32> = model
-        .forward(x)
-        .into_data()
-        .try_to_vec()
-        .expect("f32 log-probabilities"); // [rows · 4]
-    Ok(lp
-        .chunks_exact(4)
-        .map(|c| [c[0], c[1], c[2], c[3]])
-        .collect())
-}
-
-/// A song's prediction from its segments' features.
-pub fn predict(
-    model: &Mlp,
-    pipeline: &FeaturePipeline,
-    features: &SongFeatures,
-    device: &Device,
-) -> Result<SongPrediction> {
-    Ok(from_segments(
-        &features.spans,
-        &log_probs(model, pipeline, &features.rows, device)?,
-    ))
-}
-
-/// Segment- and song-level scores on `songs`.
-pub fn evaluate(
-    model: &Mlp,
-    pipeline: &FeaturePipeline,
-    songs: &[(Song, SongFeatures)],
-    device: &Device,
-) -> Result<Evaluation> {
-    let mut segment = Confusion::default();
-    let mut song = Confusion::default();
-    for (s, f) in songs {
-        let p =
-            predict(model, pipeline, f, device).with_context(|| format!("{}", s.path.display()))?;
-        for seg in &p.segments {
-            segment.add(s.quadrant, seg.quadrant);
-        }
-        song.add(s.quadrant, p.quadrant);
-    }
-    Ok(Evaluation::new(segment, song))
 }
 
 #[cfg(test)]

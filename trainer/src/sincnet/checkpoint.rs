@@ -3,6 +3,7 @@
 //! last complete epoch.
 
 use crate::metrics::Evaluation;
+use crate::run::{RunDir, replace_dir_atomically};
 use anyhow::{Context, Result};
 use burn::optim::{ModuleOptimizer, RmsPropConfig};
 use burn::prelude::*;
@@ -45,46 +46,27 @@ pub fn optimizer(alpha: f32, eps: f32) -> ModuleOptimizer {
         .init()
 }
 
-fn dir(run: &Path) -> PathBuf {
-    run.join("checkpoint")
-}
-
 /// Writes a checkpoint of the end of `state.epochs_done`.
-pub fn save(run: &Path, model: &SincNet, optim: &ModuleOptimizer, state: &State) -> Result<()> {
-    let tmp = run.join("checkpoint.tmp");
-    let old = run.join("checkpoint.old");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
-    fs::create_dir_all(&tmp)?;
+pub fn save(run: &RunDir, model: &SincNet, optim: &ModuleOptimizer, state: &State) -> Result<()> {
     // `valid()` settles the batch-norm running statistics before they are read.
     let record = model
         .valid()
         .into_record()
         .into_bytes()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    fs::write(tmp.join("model.bpk"), &*record)?;
     let optim = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
-    fs::write(tmp.join("optim.bpk"), &*optim)?;
-    fs::write(tmp.join("state.json"), serde_json::to_vec_pretty(state)?)?;
-    let cur = dir(run);
-    if cur.exists() {
-        if old.exists() {
-            fs::remove_dir_all(&old)?;
-        }
-        fs::rename(&cur, &old)?;
-    }
-    fs::rename(&tmp, &cur)?;
-    if old.exists() {
-        fs::remove_dir_all(&old)?;
-    }
-    Ok(())
+    replace_dir_atomically(&run.checkpoint(), &run.previous_checkpoint(), |d| {
+        fs::write(d.join("model.bpk"), &*record)?;
+        fs::write(d.join("optim.bpk"), &*optim)?;
+        fs::write(d.join("state.json"), serde_json::to_vec_pretty(state)?)?;
+        Ok(())
+    })
 }
 
 /// The folder of the latest complete checkpoint of `run`, if any.
-fn latest(run: &Path) -> Option<PathBuf> {
+fn latest(run: &RunDir) -> Option<PathBuf> {
     // A kill between the two renames of `save` leaves only the previous checkpoint.
-    [dir(run), run.join("checkpoint.old")]
+    [run.checkpoint(), run.previous_checkpoint()]
         .into_iter()
         .find(|d| d.join("state.json").is_file())
 }
@@ -104,14 +86,18 @@ fn model_from(d: &Path, config: &SincNetConfig, device: &Device) -> Result<SincN
 }
 
 /// The model of the latest checkpoint of `run`, if any, in inference mode on `device`.
-pub fn load_model(run: &Path, config: &SincNetConfig, device: &Device) -> Result<Option<SincNet>> {
+pub fn load_model(
+    run: &RunDir,
+    config: &SincNetConfig,
+    device: &Device,
+) -> Result<Option<SincNet>> {
     latest(run)
         .map(|d| model_from(&d, config, device).map(|m| m.valid()))
         .transpose()
 }
 
 /// The state (epochs done, history) of the latest complete checkpoint of `run`, if any.
-pub fn load_state(run: &Path) -> Result<Option<State>> {
+pub fn load_state(run: &RunDir) -> Result<Option<State>> {
     latest(run).map(|d| read_state(&d)).transpose()
 }
 
@@ -123,7 +109,7 @@ fn read_state(d: &Path) -> Result<State> {
 /// The latest complete checkpoint of `run`, if any: the model in training mode on `device`
 /// (an autodiff device), the optimiser and the state.
 pub fn load(
-    run: &Path,
+    run: &RunDir,
     config: &SincNetConfig,
     alpha: f32,
     eps: f32,

@@ -2,18 +2,20 @@
 
 use super::checkpoint::{self, EpochLog, State};
 use super::data::{Batch, SongSegments, sample_batch};
-use super::eval::evaluate;
 use crate::metrics::Evaluation;
+use crate::models::evaluate;
 use crate::progress;
+use crate::run::{RunDir, write_json};
 use anyhow::{Result, bail};
 use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
+use model_format::FrontEnd;
+use model_format::inference::{Input, Model};
 use model_format::sincnet::{SincNet, SincNetConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::path::Path;
 use std::time::Instant;
 
 /// Hyper-parameters of a SincNet run; defaults are the paper's (4Q-EMOTION, 200 ms).
@@ -51,10 +53,6 @@ impl TrainConfig {
             amplitude: (0.8, 1.2),
         }
     }
-
-    pub fn shift_samples(&self) -> usize {
-        (self.model.sample_rate as usize * self.shift_ms as usize / 1000).max(1)
-    }
 }
 
 /// Trains (or resumes) the run in `run` on `devices`, evaluating on `test`. Returns the final
@@ -69,7 +67,7 @@ pub fn train(
     config: &TrainConfig,
     train_songs: &[SongSegments],
     test_songs: &[SongSegments],
-    run: &Path,
+    run: &RunDir,
     resume: bool,
     devices: &[Device],
     out: &mut dyn Write,
@@ -85,8 +83,7 @@ pub fn train(
             config.batch_size
         );
     }
-    std::fs::create_dir_all(run)?;
-    let config_path = run.join("config.json");
+    let config_path = run.sincnet_config();
     if config_path.exists() {
         let saved: TrainConfig = serde_json::from_slice(&std::fs::read(&config_path)?)?;
         if resume && saved != *config {
@@ -96,7 +93,7 @@ pub fn train(
             );
         }
     }
-    std::fs::write(&config_path, serde_json::to_vec_pretty(config)?)?;
+    write_json(&config_path, config)?;
 
     let replicas: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
     let device = replicas[0].clone();
@@ -143,7 +140,7 @@ pub fn train(
         let done = epoch + 1;
         let eval = if done % config.eval_every.max(1) == 0 || done == config.epochs {
             pb.suspend(|| -> Result<Option<Evaluation>> {
-                let ev = evaluate_now(&model, config, test_songs, &devices[0]);
+                let ev = evaluate_now(&model, config, test_songs, &devices[0])?;
                 if let Some(e) = &ev {
                     writeln!(
                         out,
@@ -246,22 +243,23 @@ fn evaluate_now(
     config: &TrainConfig,
     test: &[SongSegments],
     device: &Device,
-) -> Option<Evaluation> {
+) -> Result<Option<Evaluation>> {
     if test.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let valid = model.valid();
-    let pb = progress::bar(test.len() as u64, "evaluating");
-    Some(evaluate(
-        &valid,
-        test,
-        config.model.window_samples(),
-        config.shift_samples(),
-        super::inference_batch(&config.model, device),
-        config.model.sample_rate,
+    let model = Model::sincnet(
+        model.valid(),
+        config.model.clone(),
+        FrontEnd::default(),
+        config.shift_ms,
         device,
-        &pb,
-    ))
+        super::batching(device),
+    );
+    let pb = progress::bar(test.len() as u64, "evaluating");
+    let songs = test
+        .iter()
+        .map(|s| (s.quadrant, s.id.as_str(), Input::Segments(&s.segments)));
+    evaluate(&model, songs, &pb).map(Some)
 }
 
 #[cfg(test)]

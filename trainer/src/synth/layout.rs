@@ -6,6 +6,7 @@
 use super::music::{self, SAMPLE_RATE};
 use crate::dataset::Layout;
 use crate::dataset::{ch818, fourq, tr_music};
+use crate::run::write_atomically_with;
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use model_format::Quadrant;
@@ -129,21 +130,20 @@ pub fn write_dataset(
 
 /// 16-bit stereo WAV, written to a temporary name and renamed into place.
 fn write_wav(path: &Path, interleaved: &[f32]) -> Result<()> {
-    let dir = path.parent().expect("songs live in a folder");
-    std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension("wav.part");
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: SAMPLE_RATE,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut w = hound::WavWriter::create(&tmp, spec)?;
-    for &v in interleaved {
-        w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
-    }
-    w.finalize()?;
-    std::fs::rename(&tmp, path)?;
+    write_atomically_with(path, |file| {
+        let mut w = hound::WavWriter::new(file, spec).map_err(std::io::Error::other)?;
+        for &v in interleaved {
+            w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+                .map_err(std::io::Error::other)?;
+        }
+        w.finalize().map_err(std::io::Error::other)
+    })?;
     Ok(())
 }
 

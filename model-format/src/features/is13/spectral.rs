@@ -1,6 +1,8 @@
 //! Chain A descriptors of one 20 ms Hamming frame's magnitude spectrum (spec §4.3–§5): the
 //! auditory spectrum and its RASTA-filtered bands, the spectral shape, and MFCC 1–14.
 
+use crate::dsp::{hz_to_mel as mel, mel_to_hz};
+
 /// Names of the spectral descriptors (after `pcm_fftMag_`), in output order.
 pub const SPECTRAL_NAMES: [&str; 15] = [
     "fband250-650",
@@ -28,14 +30,6 @@ const MEL_FLOOR: f64 = 9.3e-10;
 /// HTK's sample scale, squared (the MFCC mel bank's `htkcompatible`).
 const HTK_SCALE2: f64 = 32767.0 * 32767.0;
 const COMPRESSION: f64 = 0.33;
-
-fn mel(f: f64) -> f64 {
-    1127.0 * (1.0 + f / 700.0).ln()
-}
-
-fn mel_to_hz(m: f64) -> f64 {
-    700.0 * ((m / 1127.0).exp() - 1.0)
-}
 
 /// openSMILE's equal-loudness weight (its `w⁷` term included).
 pub fn equal_loudness(f: f64) -> f64 {

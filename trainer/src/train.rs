@@ -1,0 +1,135 @@
+//! `trainer train`: SincNet or an MLP baseline on a dataset's split, in a run folder.
+
+use crate::audio::DecodeCache;
+use crate::export::{bundle_of, write_bundle};
+use crate::mlp::experiment::{self, MlpRunConfig};
+use crate::models::{evaluate_features, load_features, load_segments};
+use crate::run::{DataSpec, RunDir, RunKind, write_json};
+use crate::sincnet::train::{TrainConfig, train};
+use anyhow::{Result, bail};
+use burn::prelude::*;
+use model_format::bundle::{ModelKind, Provenance, WeightsDType, pack_weights};
+use model_format::inference::Model;
+use std::io::Write;
+
+/// Refuses a run folder that holds the other kind of model.
+fn check_kind(run: &RunDir, kind: RunKind) -> Result<()> {
+    match run.kind() {
+        Some(k) if k != kind => bail!(
+            "{} holds {} run; choose another --run",
+            run.path().display(),
+            match k {
+                RunKind::SincNet => "a SincNet",
+                RunKind::Mlp => "an MLP",
+            }
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// `trainer train`: trains SincNet on the split's training songs, evaluating on its test songs.
+pub fn train_command(
+    spec: &DataSpec,
+    config: &TrainConfig,
+    run: &RunDir,
+    resume: bool,
+    devices: &[Device],
+    cache: &DecodeCache,
+    out: &mut dyn Write,
+) -> Result<()> {
+    check_kind(run, RunKind::SincNet)?;
+    if resume && run.kind().is_none() {
+        bail!("{} holds no run to resume", run.path().display());
+    }
+    let songs = spec.split_songs(Some(run))?;
+    writeln!(
+        out,
+        "{} train / {} test songs (split seed {}); run folder {}",
+        songs.train.len(),
+        songs.test.len(),
+        songs.split.seed,
+        run.path().display()
+    )?;
+    let train_set = load_segments(&songs.train, cache, "loading train");
+    let test_set = load_segments(&songs.test, cache, "loading test");
+    let (_, history) = train(config, &train_set, &test_set, run, resume, devices, out)?;
+    if let Some(last) = history.last() {
+        writeln!(
+            out,
+            "trained {} epochs: loss {:.3}, train window accuracy {:.3}, {:.1} chunks/s",
+            last.epoch, last.loss, last.train_accuracy, last.chunks_per_second
+        )?;
+        if let Some(e) = &last.eval {
+            write_json(&run.eval(), e)?;
+            write!(out, "\ntest set:\n{}", e.render())?;
+        }
+    }
+    Ok(())
+}
+
+/// `trainer train --model mlp`: extracts (or reads back) the features of the split's songs,
+/// fits the baseline on the training songs and evaluates it on the test songs. The run folder
+/// gets the settings, the split, the fit report, the evaluation and the model as a bundle.
+pub fn train_mlp_command(
+    spec: &DataSpec,
+    config: &MlpRunConfig,
+    run: &RunDir,
+    cache: &DecodeCache,
+    out: &mut dyn Write,
+) -> Result<()> {
+    check_kind(run, RunKind::Mlp)?;
+    let songs = spec.split_songs(Some(run))?;
+    writeln!(
+        out,
+        "{} train / {} test songs (split seed {}); {} features; run folder {}",
+        songs.train.len(),
+        songs.test.len(),
+        songs.split.seed,
+        config.features.name(),
+        run.path().display()
+    )?;
+    let set = config.features;
+    let train_set = load_features(&songs.train, set, cache, "train features");
+    let test_set = load_features(&songs.test, set, cache, "test features");
+    let fitted = experiment::fit(config, &train_set, &Device::flex())?;
+    let r = &fitted.report;
+    writeln!(
+        out,
+        "fitted on {} of {} training segments (balanced); {} features selected; {} epochs, loss {:.4}{}",
+        r.balanced_segments,
+        r.segments,
+        r.selected.len(),
+        r.epochs,
+        r.final_loss,
+        if r.converged { "" } else { " (not converged)" }
+    )?;
+    write_json(&run.fit(), r)?;
+    let kind = ModelKind::Mlp {
+        config: model_format::mlp::MlpConfig {
+            inputs: fitted.pipeline.selected.len(),
+            hidden: config.train.hidden,
+            classes: 4,
+        },
+        features: set,
+        pipeline: fitted.pipeline.clone(),
+    };
+    let weights = pack_weights(&fitted.model, WeightsDType::F32)?;
+    let epochs = r.epochs;
+    let model = Model::mlp(fitted.model, set, fitted.pipeline);
+    let eval = evaluate_features(&model, &test_set)?;
+    write_json(&run.eval(), &eval)?;
+    write!(out, "\ntest set:\n{}", eval.render())?;
+    let provenance = Provenance {
+        datasets: vec![songs.split.dataset.clone()],
+        setup: "within".into(),
+        split: Some(run.load_split()?.1),
+        seed: config.train.seed,
+        epochs,
+        metrics_json: serde_json::to_string_pretty(&eval)?,
+        ..Provenance::default()
+    };
+    let bundle = bundle_of(kind, 0, provenance, WeightsDType::F32, weights);
+    write_bundle(&bundle, &run.mlp_model())?;
+    // Last: its presence marks a finished MLP run.
+    write_json(&run.mlp_config(), config)
+}
