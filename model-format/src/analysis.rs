@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 /// The windows cut from a song's segments: `wlen` samples every `shift` samples.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowPlan {
+    /// Window length, samples.
     pub wlen: usize,
+    /// Hop between window starts, samples (at least 1).
     pub shift: usize,
     /// `(segment, start)` of every window, segment by segment.
     pub windows: Vec<(usize, usize)>,
@@ -53,8 +55,11 @@ impl WindowPlan {
 /// One segment's verdict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentPrediction {
+    /// Where the segment starts in the song, seconds.
     pub start_seconds: f64,
+    /// Where the segment ends in the song, seconds.
     pub end_seconds: f64,
+    /// The predicted quadrant: the argmax of [`SegmentPrediction::log_prob_sum`].
     pub quadrant: Quadrant,
     /// Softmax of the mean window log-posterior.
     pub probabilities: [f32; 4],
@@ -67,6 +72,7 @@ pub struct SegmentPrediction {
 /// A song's verdict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SongPrediction {
+    /// The predicted quadrant: the argmax of the segments' summed log-posteriors.
     pub quadrant: Quadrant,
     /// Softmax of the mean window log-posterior over the whole song (a segment counting as one
     /// window for a model that reads whole segments).
@@ -74,7 +80,9 @@ pub struct SongPrediction {
     /// Expected valence and arousal in [-1, 1], weighting each quadrant's centre by its
     /// probability.
     pub valence: f32,
+    /// Expected arousal in [-1, 1], weighted like [`SongPrediction::valence`].
     pub arousal: f32,
+    /// Each segment's verdict, in song order.
     pub segments: Vec<SegmentPrediction>,
 }
 

@@ -29,12 +29,16 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// variants at the end only (the same holds for [`FeatureSet`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelKind {
+    /// SincNet on raw audio windows.
     SincNet(SincNetConfig),
     /// The handcrafted-feature baseline: a song segment's features, scaled and selected by
     /// `pipeline`, into the network.
     Mlp {
+        /// The network's input, hidden and output sizes.
         config: MlpConfig,
+        /// The handcrafted feature set extracted from each segment.
         features: FeatureSet,
+        /// Scaling and selection applied to the features before the network.
         pipeline: FeaturePipeline,
     },
 }
@@ -69,6 +73,7 @@ impl ModelKind {
 /// How the weights are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WeightsDType {
+    /// Single precision, as trained.
     F32,
     /// Half precision (batch norms stay f32); about half the size, for the web.
     F16,
@@ -83,7 +88,9 @@ pub struct Provenance {
     pub setup: String,
     /// The split manifest used (its content hash), if any.
     pub split: Option<String>,
+    /// Random seed of the training run.
     pub seed: u64,
+    /// Training epochs run.
     pub epochs: usize,
     /// Evaluation results at export, as JSON.
     pub metrics_json: String,
@@ -94,17 +101,23 @@ pub struct Provenance {
 /// Everything a model needs to run on a song.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
+    /// The architecture and its configuration.
     pub model: ModelKind,
     /// Class names, in output order.
     pub labels: Vec<String>,
     /// How songs must be prepared.
     pub front_end: FrontEnd,
-    /// Analysis window, ms (0 for a model that reads whole segments).
+    /// Analysis window, ms (0 for a model that reads whole segments): a copy of the
+    /// network's own ([`ModelKind::window_ms`]), which is the one code reads. The file keeps it
+    /// so that version 1 readers still read SincNet bundles; [`Bundle::new`] fills it and
+    /// [`Bundle::check`] refuses a bundle where the two differ.
     pub window_ms: u32,
     /// Hop between windows at inference, ms (`cw_shift`; 0 for a model that reads whole
     /// segments).
     pub shift_ms: u32,
+    /// Where the model came from.
     pub provenance: Provenance,
+    /// How [`Bundle::weights`] are stored.
     pub weights_dtype: WeightsDType,
     /// Burnpack of the parameters.
     pub weights: Vec<u8>,
@@ -113,20 +126,38 @@ pub struct Bundle {
 /// Why a bundle could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BundleError {
+    /// The file does not start with [`MAGIC`].
     #[error("not a model bundle (no MERMODEL header)")]
     NotABundle,
+    /// The format version is newer than [`FORMAT_VERSION`].
     #[error("bundle format {found} is newer than this program reads ({FORMAT_VERSION}); update it")]
-    Newer { found: u32 },
+    Newer {
+        /// The version in the header.
+        found: u32,
+    },
+    /// The format version is older than any this code reads.
     #[error(
         "bundle format {found} is not supported (this program reads {OLDEST_VERSION} to {FORMAT_VERSION})"
     )]
-    Unsupported { found: u32 },
+    Unsupported {
+        /// The version in the header.
+        found: u32,
+    },
+    /// The file is shorter than its header, or than the header says.
     #[error("truncated: {found} of {expected} bytes")]
-    Truncated { expected: u64, found: u64 },
+    Truncated {
+        /// Bytes the file should hold.
+        expected: u64,
+        /// Bytes the file holds.
+        found: u64,
+    },
+    /// The payload does not match its BLAKE3 hash.
     #[error("corrupted: checksum mismatch")]
     Checksum,
+    /// The payload does not decode as a [`Bundle`], or its contents are inconsistent.
     #[error("malformed contents: {0}")]
     Malformed(String),
+    /// The weights could not be packed, or do not fit the model.
     #[error("weights do not fit the model: {0}")]
     Weights(String),
 }

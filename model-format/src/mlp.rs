@@ -13,6 +13,7 @@ pub struct MlpConfig {
     pub inputs: usize,
     /// Hidden ReLU units (100 in the paper).
     pub hidden: usize,
+    /// Output classes (the four quadrants).
     pub classes: usize,
 }
 
@@ -47,7 +48,9 @@ impl MlpConfig {
 /// One hidden ReLU layer, then class logits.
 #[derive(Module, Debug)]
 pub struct Mlp {
+    /// Input to hidden layer, `[inputs → hidden]`, followed by ReLU.
     pub hidden: Linear,
+    /// Hidden layer to class logits, `[hidden → classes]`.
     pub output: Linear,
 }
 
@@ -73,6 +76,7 @@ pub struct FeaturePipeline {
     pub names: Vec<String>,
     /// `x · scale + offset` maps the training range of each raw feature to [0, 1].
     pub scale: Vec<f32>,
+    /// Per raw feature offset, added after [`FeaturePipeline::scale`].
     pub offset: Vec<f32>,
     /// Raw feature indices the network sees, ascending.
     pub selected: Vec<usize>,

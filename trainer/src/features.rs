@@ -21,6 +21,7 @@ const FEATURES_VERSION: u32 = 2;
 /// The features of a song's segments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SongFeatures {
+    /// Feature names, in column order.
     pub names: Vec<String>,
     /// One row per segment, in [`SongFeatures::names`] order.
     pub rows: Vec<Vec<f32>>,

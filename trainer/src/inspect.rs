@@ -13,10 +13,15 @@ use std::path::PathBuf;
 /// Facts about one readable song.
 #[derive(Clone, Debug, Serialize)]
 pub struct SongFacts {
+    /// The song's id in its dataset.
     pub id: String,
+    /// The song's label.
     pub quadrant: Quadrant,
+    /// Duration, seconds.
     pub seconds: f64,
+    /// The file's sample rate, Hz.
     pub sample_rate: u32,
+    /// The file's channel count.
     pub channels: u32,
     /// RMS level of the mono signal, dBFS.
     pub rms_dbfs: f64,
@@ -27,11 +32,17 @@ pub struct SongFacts {
 /// Duration summary of one quadrant.
 #[derive(Clone, Debug, Serialize)]
 pub struct QuadrantSummary {
+    /// The quadrant summarised.
     pub quadrant: Quadrant,
+    /// Readable songs in it.
     pub songs: usize,
+    /// Their total duration, seconds.
     pub total_seconds: f64,
+    /// The shortest song, seconds (0 when there are none).
     pub min_seconds: f64,
+    /// The mean duration, seconds (0 when there are none).
     pub mean_seconds: f64,
+    /// The longest song, seconds (0 when there are none).
     pub max_seconds: f64,
 }
 
@@ -39,18 +50,24 @@ pub struct QuadrantSummary {
 /// threshold (either direction). 0.5 is chance on a balanced axis.
 #[derive(Clone, Debug, Serialize)]
 pub struct Confound {
+    /// The [`SongFacts`] field tested.
     pub statistic: &'static str,
+    /// Best single-threshold accuracy at telling positive from negative valence.
     pub valence_accuracy: f64,
+    /// Best single-threshold accuracy at telling high from low arousal.
     pub arousal_accuracy: f64,
 }
 
 /// Everything `inspect` found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The dataset's layout name.
     pub layout: &'static str,
+    /// The folder (or manifest file) it was read from.
     pub root: PathBuf,
     /// Songs the layout lists, per quadrant.
     pub listed: [usize; 4],
+    /// Durations of the readable songs, one summary per quadrant.
     pub quadrants: Vec<QuadrantSummary>,
     /// Readable songs by their files' sample rate.
     pub sample_rates: BTreeMap<u32, usize>,
@@ -60,7 +77,9 @@ pub struct Report {
     pub unreadable: Vec<Issue>,
     /// Problems found while reading the layout and annotations.
     pub issues: Vec<Issue>,
+    /// How well each global statistic alone predicts valence and arousal.
     pub confounds: Vec<Confound>,
+    /// Facts about every readable song.
     pub songs: Vec<SongFacts>,
 }
 

@@ -8,7 +8,13 @@ fn main() {
     // user chose: no command should wake a GPU it was not asked to use.
     if std::env::var_os("BURN_DEVICE").is_none() {
         // SAFETY: nothing else runs yet; no other thread can read the environment.
-        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+        #[allow(
+            unsafe_code,
+            reason = "the one environment write, before any thread starts"
+        )]
+        unsafe {
+            std::env::set_var("BURN_DEVICE", "flex")
+        };
     }
     let cli = trainer::cli::Cli::parse();
     if let Err(e) = trainer::cli::run(cli, &mut std::io::stdout().lock()) {

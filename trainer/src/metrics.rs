@@ -13,22 +13,30 @@ pub struct Confusion(pub [[u64; 4]; 4]);
 /// Weighted scores in [0, 1].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
+    /// Support-weighted precision.
     pub precision: f64,
+    /// Support-weighted recall.
     pub recall: f64,
+    /// Support-weighted F1.
     pub f1: f64,
+    /// Share of items classified correctly.
     pub accuracy: f64,
+    /// Items scored.
     pub support: u64,
 }
 
 impl Confusion {
+    /// Counts one item of class `truth` predicted as `predicted`.
     pub fn add(&mut self, truth: Quadrant, predicted: Quadrant) {
         self.0[truth.index()][predicted.index()] += 1;
     }
 
+    /// Items counted.
     pub fn total(&self) -> u64 {
         self.0.iter().flatten().sum()
     }
 
+    /// The weighted scores of the matrix.
     pub fn scores(&self) -> Scores {
         let m = &self.0;
         let total = self.total();
@@ -95,13 +103,18 @@ impl Scores {
 /// Confusion matrices and weighted scores per segment (the paper's unit) and per song.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// Confusion over segments.
     pub segment: Confusion,
+    /// Confusion over songs.
     pub song: Confusion,
+    /// Scores of [`Evaluation::segment`].
     pub segment_scores: Scores,
+    /// Scores of [`Evaluation::song`].
     pub song_scores: Scores,
 }
 
 impl Evaluation {
+    /// Both matrices with their scores.
     pub fn new(segment: Confusion, song: Confusion) -> Self {
         Evaluation {
             segment_scores: segment.scores(),

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 /// A model to evaluate or run: a run folder's or a bundle's.
 pub enum ModelSource {
+    /// A training run's folder.
     Run(RunDir),
+    /// A model bundle file.
     Bundle(PathBuf),
 }
 

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 /// One file's prediction, or why there is none.
 pub struct FilePrediction {
+    /// The audio file.
     pub path: PathBuf,
+    /// The song's prediction, or why the file could not be read or run.
     pub result: Result<SongPrediction, String>,
 }
 

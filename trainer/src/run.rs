@@ -19,7 +19,9 @@ pub struct RunDir {
 /// Which model a run folder holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunKind {
+    /// SincNet on raw audio windows.
     SincNet,
+    /// The MLP baseline on handcrafted features.
     Mlp,
 }
 
@@ -163,19 +165,27 @@ pub fn replace_dir_atomically(
 
 /// Where the songs of an experiment come from.
 pub struct DataSpec {
+    /// The dataset's folder (or manifest file).
     pub dir: PathBuf,
+    /// Its layout; `None` to detect it.
     pub layout: Option<Layout>,
     /// An existing split manifest; otherwise one is made.
     pub split: Option<PathBuf>,
+    /// Seed of a new split.
     pub split_seed: u64,
+    /// Share of each quadrant's songs a new split holds out for testing.
     pub test_fraction: f64,
+    /// Whether a new split balances the quadrants first.
     pub balance: bool,
 }
 
 /// The dataset's songs on either side of a split.
 pub struct SplitSongs {
+    /// Songs to train on.
     pub train: Vec<Song>,
+    /// Songs held out for testing.
     pub test: Vec<Song>,
+    /// The split they come from.
     pub split: Split,
 }
 

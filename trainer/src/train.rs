@@ -4,7 +4,7 @@ use crate::audio::DecodeCache;
 use crate::export::{bundle_of, write_bundle};
 use crate::mlp::experiment::{self, MlpRunConfig};
 use crate::models::{evaluate_features, load_features, load_segments};
-use crate::run::{DataSpec, RunDir, RunKind, write_json};
+use crate::run::{DataSpec, RunDir, RunKind, SplitSongs, write_json};
 use crate::sincnet::train::{TrainConfig, train};
 use anyhow::{Result, bail};
 use burn::prelude::*;
@@ -27,6 +27,25 @@ fn check_kind(run: &RunDir, kind: RunKind) -> Result<()> {
     }
 }
 
+/// The run's split of `spec`'s songs, announced on `out` with `what` the run is.
+fn split_songs(
+    spec: &DataSpec,
+    run: &RunDir,
+    what: &str,
+    out: &mut dyn Write,
+) -> Result<SplitSongs> {
+    let songs = spec.split_songs(Some(run))?;
+    writeln!(
+        out,
+        "{} train / {} test songs (split seed {}){what}; run folder {}",
+        songs.train.len(),
+        songs.test.len(),
+        songs.split.seed,
+        run.path().display()
+    )?;
+    Ok(songs)
+}
+
 /// `trainer train`: trains SincNet on the split's training songs, evaluating on its test songs.
 pub fn train_command(
     spec: &DataSpec,
@@ -41,15 +60,7 @@ pub fn train_command(
     if resume && run.kind().is_none() {
         bail!("{} holds no run to resume", run.path().display());
     }
-    let songs = spec.split_songs(Some(run))?;
-    writeln!(
-        out,
-        "{} train / {} test songs (split seed {}); run folder {}",
-        songs.train.len(),
-        songs.test.len(),
-        songs.split.seed,
-        run.path().display()
-    )?;
+    let songs = split_songs(spec, run, "", out)?;
     let train_set = load_segments(&songs.train, cache, "loading train");
     let test_set = load_segments(&songs.test, cache, "loading test");
     let (_, history) = train(config, &train_set, &test_set, run, resume, devices, out)?;
@@ -78,16 +89,8 @@ pub fn train_mlp_command(
     out: &mut dyn Write,
 ) -> Result<()> {
     check_kind(run, RunKind::Mlp)?;
-    let songs = spec.split_songs(Some(run))?;
-    writeln!(
-        out,
-        "{} train / {} test songs (split seed {}); {} features; run folder {}",
-        songs.train.len(),
-        songs.test.len(),
-        songs.split.seed,
-        config.features.name(),
-        run.path().display()
-    )?;
+    let features = format!("; {} features", config.features.name());
+    let songs = split_songs(spec, run, &features, out)?;
     let set = config.features;
     let train_set = load_features(&songs.train, set, cache, "train features");
     let test_set = load_features(&songs.test, set, cache, "test features");

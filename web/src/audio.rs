@@ -20,11 +20,13 @@ pub const MAX_BYTES: f64 = 300.0 * 1024.0 * 1024.0;
 
 /// A decoded song: mono samples for the waveform and the model's segments.
 pub struct Song {
+    /// Duration, seconds.
     pub seconds: f64,
     /// The model's rate, Hz.
     pub rate: u32,
     /// The mono signal at the model's rate (what the waveform shows).
     pub mono: Vec<f32>,
+    /// The front-end's segments, peak-normalised, for the model.
     pub segments: Vec<Segment>,
     /// The song through the front-ends of the model's features, for an MLP.
     pub features: Option<FeatureSegments>,

@@ -52,7 +52,11 @@ pub fn trajectory(p: &SongPrediction) -> Vec<(f64, f64)> {
 
 /// The circumplex, with the prediction drawn on it when there is one.
 #[component]
-pub fn Circumplex(#[prop(into)] prediction: Signal<Option<SongPrediction>>) -> impl IntoView {
+pub fn Circumplex(
+    /// The song's prediction, once there is one.
+    #[prop(into)]
+    prediction: Signal<Option<SongPrediction>>,
+) -> impl IntoView {
     let (cx, cy) = to_svg(0.0, 0.0);
     let quadrants = Quadrant::ALL
         .iter()

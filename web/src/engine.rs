@@ -48,7 +48,9 @@ impl BackendKind {
 /// The device inference runs on.
 #[derive(Clone, Debug)]
 pub struct Backend {
+    /// The burn device models run on.
     pub device: Device,
+    /// Which kind of device it is.
     pub kind: BackendKind,
     /// Why WebGPU is not in use, when it is not.
     pub fallback_reason: Option<String>,
@@ -102,7 +104,9 @@ fn has_webgpu() -> bool {
 
 /// A loaded bundle, ready to run.
 pub struct Engine {
+    /// The loaded model bundle.
     pub bundle: Bundle,
+    /// The device its network runs on.
     pub backend: Backend,
     model: Model,
 }

@@ -9,7 +9,12 @@ const ROW: f64 = 3.0;
 
 /// Pass bands `(low, high)` in Hz, drawn bottom-up in the order given.
 #[component]
-pub fn Filters(bands: Vec<(f32, f32)>, nyquist: f32) -> impl IntoView {
+pub fn Filters(
+    /// Each filter's pass band `(low, high)`, Hz.
+    bands: Vec<(f32, f32)>,
+    /// Top of the frequency axis, Hz.
+    nyquist: f32,
+) -> impl IntoView {
     let height = bands.len() as f64 * ROW + 24.0;
     let x = move |hz: f32| mel_position(hz, nyquist) as f64 * WIDTH;
     let rows = bands

@@ -14,12 +14,14 @@ const COLUMNS: usize = 300;
 pub struct Track {
     /// Object URL of the dropped file, for the player.
     pub url: String,
+    /// Duration, seconds.
     pub seconds: f64,
     /// Peak envelope of the mono signal.
     pub envelope: Vec<(f32, f32)>,
 }
 
 impl Track {
+    /// The track of the file at `url`, `seconds` long, with the envelope of its `mono` signal.
     pub fn new(url: String, seconds: f64, mono: &[f32]) -> Track {
         Track {
             url,
@@ -31,7 +33,12 @@ impl Track {
 
 /// Waveform, segment quadrants and a player; clicking the waveform seeks.
 #[component]
-pub fn Timeline(track: Track, prediction: SongPrediction) -> impl IntoView {
+pub fn Timeline(
+    /// The song to draw and play.
+    track: Track,
+    /// The song's prediction, for the segment quadrants.
+    prediction: SongPrediction,
+) -> impl IntoView {
     let player = NodeRef::<Audio>::new();
     let now = RwSignal::new(0.0f64);
     let seconds = track.seconds.max(1e-3);

@@ -19,8 +19,10 @@ pub enum FeatureSet {
 }
 
 impl FeatureSet {
+    /// Every feature set, in variant order.
     pub const ALL: [FeatureSet; 3] = [FeatureSet::Is13, FeatureSet::Essentia, FeatureSet::Combined];
 
+    /// The set's short name (`is13`, `essentia` or `combined`), as `from_str` reads it.
     pub fn name(self) -> &'static str {
         match self {
             FeatureSet::Is13 => "is13",

@@ -51,22 +51,35 @@ pub struct Pcm<'a> {
 /// Why audio could not be prepared.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FrontEndError {
+    /// The input holds no samples (or less than one frame).
     #[error("no audio: the stream holds no samples")]
     Empty,
+    /// A channel count of zero.
     #[error("invalid channel count {0}")]
     Channels(usize),
+    /// A sample rate of zero, Hz.
     #[error("invalid sample rate {0} Hz")]
     SampleRate(u32),
+    /// This many samples are NaN or infinite.
     #[error("{0} samples are not finite numbers")]
     NonFinite(usize),
+    /// The whole song peaks below [`SILENCE_PEAK`].
     #[error("silent: peak level {peak_dbfs:.1} dBFS")]
-    Silent { peak_dbfs: f32 },
+    Silent {
+        /// The song's peak level, dBFS.
+        peak_dbfs: f32,
+    },
+    /// The song is too short for the segments to reach their minimum length.
     #[error("too short: {seconds:.2} s, {min_seconds:.2} s needed for {segments} segments")]
     TooShort {
+        /// The song's length, seconds.
         seconds: f32,
+        /// The shortest song accepted, seconds.
         min_seconds: f32,
+        /// Segments the song was to be cut into.
         segments: usize,
     },
+    /// The resampler failed; its message.
     #[error("resampling failed: {0}")]
     Resample(String),
 }

@@ -21,6 +21,7 @@ pub struct SincNetConfig {
     pub pool_lens: Vec<usize>,
     /// Widths of the fully connected layers.
     pub fc: Vec<usize>,
+    /// Output classes (the four quadrants).
     pub classes: usize,
     /// Leaky ReLU slope.
     pub leaky_slope: f64,

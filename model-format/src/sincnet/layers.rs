@@ -16,11 +16,14 @@ fn normalise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// Layer norm of `[B, L]` inputs with γ, β of shape `[L]`.
 #[derive(Module, Debug)]
 pub struct WindowNorm {
+    /// Element-wise scale γ, `[L]`.
     pub gamma: Param<Tensor<1>>,
+    /// Element-wise shift β, `[L]`.
     pub beta: Param<Tensor<1>>,
 }
 
 impl WindowNorm {
+    /// A norm over inputs of `len` samples, at identity (γ = 1, β = 0).
     pub fn new(len: usize, device: &Device) -> Self {
         WindowNorm {
             gamma: Param::from_tensor(Tensor::ones([len], device)),
@@ -37,11 +40,14 @@ impl WindowNorm {
 /// Layer norm over time of `[B, C, L]` inputs with γ, β of shape `[C, L]`.
 #[derive(Module, Debug)]
 pub struct TimeNorm {
+    /// Element-wise scale γ, `[C, L]`.
     pub gamma: Param<Tensor<2>>,
+    /// Element-wise shift β, `[C, L]`.
     pub beta: Param<Tensor<2>>,
 }
 
 impl TimeNorm {
+    /// A norm over `[channels, len]` inputs, at identity (γ = 1, β = 0).
     pub fn new(channels: usize, len: usize, device: &Device) -> Self {
         TimeNorm {
             gamma: Param::from_tensor(Tensor::ones([channels, len], device)),

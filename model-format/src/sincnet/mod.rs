@@ -27,12 +27,15 @@ use burn::tensor::ops::MaxPoolOptions;
 pub struct Cnn {
     /// Layer norm of the input window.
     pub ln0: WindowNorm,
+    /// The sinc band-pass filters: `[B, 1, L]` → `[B, C, L − K + 1]`.
     pub sinc: SincConv,
     /// The convolutions after the sinc layer.
     pub conv: Vec<Conv1d>,
     /// One layer norm per block (sinc block first).
     pub ln: Vec<TimeNorm>,
+    /// Max-pool length of each block (sinc block first).
     pub pool: Vec<usize>,
+    /// Leaky ReLU slope.
     pub slope: f64,
 }
 
@@ -41,15 +44,20 @@ pub struct Cnn {
 pub struct Dnn {
     /// Layer norm of the flattened CNN output.
     pub ln0: WindowNorm,
+    /// The fully connected layers, in order.
     pub wx: Vec<Linear>,
+    /// One batch norm per fully connected layer.
     pub bn: Vec<BatchNorm>,
+    /// Leaky ReLU slope.
     pub slope: f64,
 }
 
 /// The whole network.
 #[derive(Module, Debug)]
 pub struct SincNet {
+    /// The convolutional front.
     pub cnn: Cnn,
+    /// The fully connected blocks.
     pub dnn: Dnn,
     /// The classifier (upstream's `DNN2`).
     pub head: Linear,

@@ -30,7 +30,9 @@ pub fn is_audio_path(path: &Path) -> bool {
 pub struct DecodedPcm {
     /// Interleaved samples in [-1, 1].
     pub samples: Vec<f32>,
+    /// Channels per frame.
     pub channels: usize,
+    /// Frames per second, Hz.
     pub sample_rate: u32,
 }
 

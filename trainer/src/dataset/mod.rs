@@ -31,6 +31,7 @@ pub struct Song {
     pub id: String,
     /// The audio file.
     pub path: PathBuf,
+    /// The song's label.
     pub quadrant: Quadrant,
     /// The valence–arousal rating, where the dataset has one.
     pub valence_arousal: Option<(f64, f64)>,
@@ -39,7 +40,9 @@ pub struct Song {
 /// A problem with one file or row; the rest of the dataset is still usable.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Issue {
+    /// The audio or annotation file concerned.
     pub path: PathBuf,
+    /// What is wrong.
     pub message: String,
     /// Whether a song was left out because of it (else the song is used and this is a note).
     pub skipped: bool,
@@ -93,6 +96,7 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The corpus's name, as reports print it.
     pub fn name(self) -> &'static str {
         match self {
             Layout::FourQ => "4Q-EMOTION",
@@ -136,11 +140,14 @@ impl Layout {
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {reason}", path.display())]
 pub struct DatasetError {
+    /// The folder or file at fault.
     pub path: PathBuf,
+    /// Why it cannot be used.
     pub reason: String,
 }
 
 impl DatasetError {
+    /// An error about `path`.
     pub fn new(path: &Path, reason: impl ToString) -> Self {
         DatasetError {
             path: path.to_path_buf(),
@@ -152,11 +159,13 @@ impl DatasetError {
 /// A labelled collection of songs and the problems found while reading it.
 #[derive(Clone, Debug)]
 pub struct Dataset {
+    /// The layout it was read in.
     pub layout: Layout,
     /// The folder (or manifest file) it was read from.
     pub root: PathBuf,
     /// Sorted by id.
     pub songs: Vec<Song>,
+    /// Problems found while reading it.
     pub issues: Vec<Issue>,
 }
 

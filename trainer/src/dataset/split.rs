@@ -41,21 +41,28 @@ pub fn balance(songs: &[Song], seed: u64) -> Vec<Song> {
 /// A song in a split manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SplitSong {
+    /// The song's [`Song::id`].
     pub id: String,
+    /// The song's label.
     pub quadrant: Quadrant,
 }
 
 /// A song-level train/test split, as written to and read from a split manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Split {
+    /// The manifest's format version ([`SPLIT_FORMAT`]).
     pub format: u32,
     /// The dataset's layout and folder, for the record.
     pub dataset: String,
+    /// Seed of the shuffles (and of the balancing).
     pub seed: u64,
+    /// Share of each quadrant's songs held out for testing.
     pub test_fraction: f64,
     /// Whether the classes were balanced (see [`balance`]) before splitting.
     pub balanced: bool,
+    /// Training songs, sorted by id.
     pub train: Vec<SplitSong>,
+    /// Test songs, sorted by id.
     pub test: Vec<SplitSong>,
 }
 

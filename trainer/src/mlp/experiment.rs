@@ -18,12 +18,14 @@ use serde::{Deserialize, Serialize};
 /// An MLP run's settings (saved as `mlp.json` in its run folder).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpRunConfig {
+    /// The handcrafted feature set the network learns from.
     pub features: FeatureSet,
     /// Features kept by chi-squared selection.
     pub k: usize,
     /// Seed of the per-class down-sampling of the training segments (42 as in the paper; our
     /// generator is ChaCha8, not numpy's, so the segments kept are not the paper's).
     pub balance_seed: u64,
+    /// How the network is trained.
     pub train: MlpTrainConfig,
 }
 
@@ -41,8 +43,11 @@ impl MlpRunConfig {
 
 /// A fitted baseline and how fitting went.
 pub struct Fitted {
+    /// The trained network, in inference mode.
     pub model: Mlp,
+    /// The scaling and selection fitted on the training segments.
     pub pipeline: FeaturePipeline,
+    /// How fitting went.
     pub report: FitReport,
 }
 
@@ -51,10 +56,15 @@ pub struct Fitted {
 pub struct FitReport {
     /// Training segments before and after down-sampling.
     pub segments: usize,
+    /// Training segments left after down-sampling.
     pub balanced_segments: usize,
+    /// Names of the features chi-squared selection kept.
     pub selected: Vec<String>,
+    /// Epochs trained.
     pub epochs: usize,
+    /// Whether training stopped on a plateau rather than at the epoch limit.
     pub converged: bool,
+    /// Mean loss (with the penalty) of the last epoch (NaN when none ran).
     pub final_loss: f64,
 }
 

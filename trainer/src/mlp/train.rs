@@ -15,16 +15,21 @@ use serde::{Deserialize, Serialize};
 /// The paper's settings (scikit-learn's defaults but for `alpha`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpTrainConfig {
+    /// Hidden ReLU units.
     pub hidden: usize,
+    /// Adam learning rate.
     pub lr: f64,
     /// L2 penalty.
     pub alpha: f64,
+    /// Largest minibatch, rows.
     pub max_batch: usize,
     /// Most epochs.
     pub max_iter: usize,
+    /// Least improvement of the epoch loss that counts.
     pub tol: f64,
     /// Epochs without improvement tolerated before stopping.
     pub patience: usize,
+    /// Seed of the initialisation and the minibatch shuffles.
     pub seed: u64,
 }
 

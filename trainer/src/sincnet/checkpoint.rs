@@ -18,22 +18,28 @@ use std::path::{Path, PathBuf};
 /// What one epoch did.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochLog {
+    /// The epoch's number, from 1.
     pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
     pub loss: f64,
     /// Accuracy on the training windows of the epoch.
     pub train_accuracy: f64,
+    /// Wall time of the epoch's training, seconds (evaluation excluded).
     pub seconds: f64,
     /// Training windows per second.
     pub chunks_per_second: f64,
+    /// The test evaluation, on epochs that ran one.
     pub eval: Option<Evaluation>,
 }
 
 /// Everything besides the weights that a resumed run needs.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct State {
+    /// Epochs completed.
     pub epochs_done: usize,
     /// The batch sampler, where it stopped.
     pub rng: ChaCha8Rng,
+    /// The log of every epoch completed.
     pub history: Vec<EpochLog>,
 }
 

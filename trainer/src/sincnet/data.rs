@@ -10,8 +10,11 @@ use rand_chacha::ChaCha8Rng;
 /// A song ready for the model.
 #[derive(Clone, Debug)]
 pub struct SongSegments {
+    /// The song's id in its dataset.
     pub id: String,
+    /// The song's label.
     pub quadrant: Quadrant,
+    /// The front-end's segments of the song.
     pub segments: Vec<Segment>,
 }
 
@@ -31,7 +34,9 @@ pub fn load(
 
 /// A training batch: `[batch · wlen]` samples and `[batch]` class indices.
 pub struct Batch {
+    /// The windows' samples, window after window: `[batch · wlen]`.
     pub samples: Vec<f32>,
+    /// Each window's quadrant index: `[batch]`.
     pub labels: Vec<i64>,
 }
 

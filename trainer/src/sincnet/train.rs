@@ -21,13 +21,21 @@ use std::time::Instant;
 /// Hyper-parameters of a SincNet run; defaults are the paper's (4Q-EMOTION, 200 ms).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// The network's architecture.
     pub model: SincNetConfig,
+    /// Windows per training batch.
     pub batch_size: usize,
+    /// Training batches per epoch.
     pub batches_per_epoch: usize,
+    /// Epochs to train.
     pub epochs: usize,
+    /// RMSprop learning rate.
     pub lr: f64,
+    /// RMSprop smoothing constant.
     pub alpha: f32,
+    /// RMSprop ε.
     pub eps: f32,
+    /// Seed of the initialisation and the batch sampler.
     pub seed: u64,
     /// Evaluate on the test songs every this many epochs (and after the last).
     pub eval_every: usize,
@@ -38,6 +46,7 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// The paper's settings for a window of `window_ms` (batches of 32 at 500 ms, else 128).
     pub fn paper(window_ms: u32) -> Self {
         TrainConfig {
             model: SincNetConfig::paper(window_ms),

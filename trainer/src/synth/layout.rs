@@ -19,11 +19,13 @@ use std::path::{Path, PathBuf};
 /// What to synthesise.
 #[derive(Clone, Debug)]
 pub struct SynthOptions {
+    /// The corpus layout to write.
     pub layout: Layout,
     /// Songs in all.
     pub songs: usize,
     /// Length of each song.
     pub seconds: f64,
+    /// Seed of every random choice: the same seed renders the same songs.
     pub seed: u64,
 }
 

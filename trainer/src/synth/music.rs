@@ -19,6 +19,7 @@ pub const SAMPLE_RATE: u32 = 44_100;
 /// The musical choices of one song.
 #[derive(Clone, Debug)]
 pub struct Style {
+    /// Tempo, beats per minute.
     pub tempo_bpm: f64,
     /// Melody notes per beat.
     pub density: f64,

@@ -135,6 +135,7 @@ pub struct Contours {
 }
 
 impl Contours {
+    /// Number of 10 ms frames in the contours.
     pub fn frames(&self) -> usize {
         self.llds.first().map_or(0, Vec::len)
     }

@@ -26,6 +26,8 @@ pub struct Shs {
 }
 
 impl Shs {
+    /// The octave axis, auditory weights and harmonic shifts for frames at `fs` Hz, FFT size
+    /// `nfft`.
     pub fn new(fs: f64, nfft: usize) -> Self {
         let k = nfft / 2 + 1;
         let df = fs / nfft as f64;

@@ -115,6 +115,8 @@ pub struct ChainA {
 }
 
 impl ChainA {
+    /// A fresh chain for frames at `fs` Hz, FFT size `nfft`: its filterbank, DCT rows and
+    /// weightings, with empty RASTA and flux state.
     pub fn new(fs: f64, nfft: usize) -> Self {
         let (bank, centres) = mel_bank(fs, nfft);
         let df = fs / nfft as f64;

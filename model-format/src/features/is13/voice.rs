@@ -7,8 +7,11 @@ const HNR_FLOOR: f64 = -100.0;
 
 /// The four voice-quality contours, one value per frame.
 pub struct VoiceQuality {
+    /// Local jitter: mean period-to-period difference over the mean period (0 when unvoiced).
     pub jitter_local: Vec<f32>,
+    /// Jitter DDP: mean difference of successive period differences over the mean period.
     pub jitter_ddp: Vec<f32>,
+    /// Local shimmer: mean peak-to-peak amplitude difference over the mean amplitude.
     pub shimmer: Vec<f32>,
     /// dB; −100 in unvoiced frames.
     pub log_hnr: Vec<f32>,
