@@ -5,6 +5,7 @@ mod common;
 use common::{counts, fixture, inspect_json, messages, synth, trainer, trainer_ok};
 use model_format::Quadrant;
 use std::fs;
+use std::path::Path;
 use trainer::dataset::split::Split;
 use trainer::dataset::{Dataset, Layout};
 
@@ -330,4 +331,32 @@ fn split_command_writes_a_reproducible_manifest() {
     let ds = Dataset::load(&dir, None).unwrap();
     let (train, test) = split.resolve(&ds.songs).unwrap();
     assert!(train.iter().all(|t| test.iter().all(|s| s.id != t.id)));
+}
+
+/// `scripts/real-corpus` leaves out every recording of the held-out list, matched by package
+/// and path (inside archives too), and keeps the others: its self-test builds package trees
+/// from the list itself.
+#[test]
+fn the_real_corpus_leaves_out_every_held_out_recording() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/real-corpus"))
+        .arg("--self-test")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = std::fs::read_to_string(root.join("data/heldout-tracks.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count();
+    assert!(
+        stdout.contains(&format!("{listed} held-out recordings excluded")),
+        "{stdout}"
+    );
 }

@@ -406,6 +406,21 @@ enum DataCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Cut excerpts of a recording into 16-bit WAV files at its own rate and channels, spread
+    /// over it; prints them as JSON (what `scripts/real-corpus` reads).
+    Excerpts {
+        /// The recording.
+        file: PathBuf,
+        /// Folder for the excerpts, named `{stem}.{k}.wav`.
+        #[arg(long)]
+        out: PathBuf,
+        /// Length of each excerpt, seconds.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Most excerpts from one recording.
+        #[arg(long, default_value_t = 3)]
+        most: usize,
+    },
     /// Write a seeded, stratified, song-level train/test split manifest.
     Split {
         dir: PathBuf,
@@ -540,6 +555,18 @@ impl DataCommand {
                     counts[2],
                     counts[3]
                 )?;
+            }
+            DataCommand::Excerpts {
+                file,
+                out,
+                seconds,
+                most,
+            } => {
+                if seconds.is_nan() || seconds <= 0.0 || most == 0 {
+                    bail!("--seconds and --most must be positive");
+                }
+                let r = crate::audio::excerpt::cut(&file, &out, seconds, most)?;
+                writeln!(w, "{}", serde_json::to_string_pretty(&r)?)?;
             }
             DataCommand::Inspect { dir, source, json } => {
                 let ds = Dataset::load(&dir, source.layout)?;

@@ -1,7 +1,9 @@
-//! Reading songs: decoding any supported file, and the on-disk cache of decoded audio.
+//! Reading songs: decoding any supported file, the on-disk cache of decoded audio, and
+//! excerpts of recordings.
 
 pub mod cache;
 pub mod decode;
+pub mod excerpt;
 
 pub use cache::{CacheStats, DecodeCache, Decoded};
 pub use decode::{AudioError, DecodedPcm, decode_bytes, decode_file, is_audio_path};
