@@ -195,6 +195,22 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
                 "{backend}: the page fetched {url}"
             );
         }
+        // The page runs under its Content-Security-Policy (no inline script) and broke none
+        // of it: the loader, an external file, counts every violation.
+        let csp = session.run(
+            "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]'); \
+             return { policy: m && m.content, violations: window.cspViolations, \
+                      inline: [...document.scripts].filter(s => !s.src).length }",
+            json!([]),
+        );
+        assert!(
+            csp["policy"]
+                .as_str()
+                .is_some_and(|p| p.contains("default-src 'self'")),
+            "{backend}: {csp}"
+        );
+        assert_eq!(csp["inline"], 0, "{backend}: inline scripts");
+        assert_eq!(csp["violations"], json!([]), "{backend}: policy violations");
         // Bad input gets a plain message naming the file, and the page keeps working.
         if !webgpu {
             let junk = tmp.path().join("junk.mp3");
@@ -221,6 +237,12 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
             assert_eq!(again, expected["quadrant"]);
             mlp_in_the_page(&session, tmp.path(), &song);
         }
+        let violations = session.run("return window.cspViolations", json!([]));
+        assert_eq!(
+            violations,
+            json!([]),
+            "{backend}: policy violations at the end"
+        );
         if let Some(dir) = std::env::var_os("MER_E2E_OUT") {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(
