@@ -262,3 +262,49 @@ fn unusual_and_broken_files_through_the_front_end() {
         assert!(text.contains(reason), "{name}: {text}");
     }
 }
+
+/// A recording past the decoding limit (an hour of stereo at 48 kHz) is refused with the limit
+/// named, before anything is decoded when its header announces the length: here a WAV header
+/// that claims four hours over one second of samples. A file past the size limit is refused
+/// before it is read.
+#[test]
+fn recordings_past_the_length_or_size_limit_are_refused_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("four-hours.wav");
+    let (rate, channels) = (48_000u32, 2u16);
+    let claimed = 4 * 3600 * rate * channels as u32 * 2; // bytes of 16-bit samples
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + claimed).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&channels.to_le_bytes());
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
+    wav.extend_from_slice(&(channels * 2).to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&claimed.to_le_bytes());
+    for i in 0..rate {
+        let v = (((i as f32) * 0.05).sin() * 10_000.0) as i16;
+        wav.extend_from_slice(&v.to_le_bytes());
+        wav.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(&path, &wav).unwrap();
+    // A file over the size limit is refused before it is read (a sparse file: no disk used).
+    let big = tmp.path().join("big.wav");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(trainer::audio::decode::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let err = decode_file(&big).unwrap_err();
+    assert!(err.reason.contains("files up to 1073 MB are read"), "{err}");
+    let err = decode_file(&path).unwrap_err();
+    assert_eq!(err.path, path);
+    assert!(
+        err.reason
+            .contains("too long: 240 min of 2 channels at 48000 Hz")
+            && err.reason.contains("the limit is 345 M samples"),
+        "{err}"
+    );
+}

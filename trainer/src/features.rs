@@ -3,7 +3,7 @@
 //! feature set), so an interrupted extraction resumes where it stopped.
 
 use crate::audio::cache::PIPELINE_VERSION;
-use crate::audio::{AudioError, DecodeCache, audio_files, decode_bytes, decode_file};
+use crate::audio::{AudioError, DecodeCache, audio_files, decode_bytes, decode_file, read_file};
 use crate::dataset::{Issue, Song};
 use crate::progress;
 use crate::run::write_atomically;
@@ -85,8 +85,7 @@ pub fn song_features(
     set: FeatureSet,
     cache: &DecodeCache,
 ) -> Result<SongFeatures, AudioError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
+    let bytes = read_file(path)?;
     let entry = entry_path(cache, set, &bytes);
     if let Some(e) = &entry
         && let Ok(stored) = std::fs::read(e)

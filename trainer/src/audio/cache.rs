@@ -6,7 +6,7 @@
 //! Entries are written atomically (temporary file, then rename): the cache survives killed
 //! runs and is safe to delete at any time.
 
-use super::decode::{AudioError, decode_bytes};
+use super::decode::{AudioError, decode_bytes, read_file};
 use crate::run::write_atomically;
 use model_format::{FrontEnd, Segment};
 use std::fs;
@@ -115,8 +115,7 @@ impl DecodeCache {
     /// The song at `path`, mono at the model rate: from the cache when an intact entry for
     /// these bytes exists, else decoded, resampled and stored.
     pub fn load(&self, path: &Path) -> Result<Decoded, AudioError> {
-        let bytes =
-            fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
+        let bytes = read_file(path)?;
         let entry = self.dir.as_ref().map(|d| self.entry_path(d, &bytes));
         if let Some(entry) = &entry {
             match read_entry(entry, self.front_end.sample_rate) {

@@ -25,6 +25,33 @@ pub fn is_audio_path(path: &Path) -> bool {
         .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Most samples (all channels) one file may decode to: an hour of stereo at 48 kHz. The
+/// decoded audio is held in memory as f32, so this bounds it at 1.4 GB (with the file's own
+/// bytes beside it while it decodes); a longer recording is refused, and is best cut first.
+pub const MAX_DECODED_SAMPLES: u64 = 3600 * 48_000 * 2;
+
+/// Largest file read, bytes (1 GiB): an hour of 16-bit stereo WAV at 48 kHz is 691 MB. Files
+/// are read whole before decoding, so with [`MAX_DECODED_SAMPLES`] this bounds a song's memory
+/// at about 2.5 GB.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The bytes of the audio file at `path`, refusing one over [`MAX_FILE_BYTES`] before reading.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, AudioError> {
+    let cannot = |e: std::io::Error| AudioError::new(path, format!("cannot read: {e}"));
+    let len = std::fs::metadata(path).map_err(cannot)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(AudioError::new(
+            path,
+            format!(
+                "{} MB; files up to {} MB are read",
+                len / 1_000_000,
+                MAX_FILE_BYTES / 1_000_000
+            ),
+        ));
+    }
+    std::fs::read(path).map_err(cannot)
+}
+
 /// Decoded audio as the file holds it.
 #[derive(Clone, Debug)]
 pub struct DecodedPcm {
@@ -88,9 +115,7 @@ impl AudioError {
 
 /// Decodes the whole default audio track of `path`.
 pub fn decode_file(path: &Path) -> Result<DecodedPcm, AudioError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| AudioError::new(path, format!("cannot read: {e}")))?;
-    decode_bytes(path, bytes)
+    decode_bytes(path, read_file(path)?)
 }
 
 /// Decodes the whole default audio track of a file already read into memory; `path` names it
@@ -126,6 +151,21 @@ pub fn decode_bytes(path: &Path, bytes: Vec<u8>) -> Result<DecodedPcm, AudioErro
         .and_then(|p| p.audio())
         .ok_or_else(|| fail("no audio codec parameters".into()))?
         .clone();
+    let too_long = |samples: u64, channels: u64, rate: u32| {
+        fail(format!(
+            "too long: {:.0} min of {channels} channels at {rate} Hz; the limit is {} M samples \
+             (an hour of stereo at 48 kHz), which bounds the memory decoding takes",
+            samples as f64 / channels.max(1) as f64 / rate.max(1) as f64 / 60.0,
+            MAX_DECODED_SAMPLES / 1_000_000
+        ))
+    };
+    // A header that announces more than the limit is refused before anything is decoded.
+    if let (Some(frames), Some(rate)) = (track.num_frames, params.sample_rate) {
+        let channels = params.channels.as_ref().map_or(1, |c| c.count()) as u64;
+        if frames.saturating_mul(channels) > MAX_DECODED_SAMPLES {
+            return Err(too_long(frames.saturating_mul(channels), channels, rate));
+        }
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|e| fail(format!("unsupported codec ({e})")))?;
@@ -166,6 +206,9 @@ pub fn decode_bytes(path: &Path, bytes: Vec<u8>) -> Result<DecodedPcm, AudioErro
                 buf.resize(audio.samples_interleaved(), 0.0);
                 audio.copy_to_slice_interleaved(&mut buf);
                 samples.extend_from_slice(&buf);
+                if samples.len() as u64 > MAX_DECODED_SAMPLES {
+                    return Err(too_long(samples.len() as u64, channels as u64, rate));
+                }
                 good += 1;
             }
             Err(SymError::DecodeError(_)) => bad += 1,

@@ -6,7 +6,7 @@ pub mod decode;
 pub mod excerpt;
 
 pub use cache::{CacheStats, DecodeCache, Decoded};
-pub use decode::{AudioError, DecodedPcm, decode_bytes, decode_file, is_audio_path};
+pub use decode::{AudioError, DecodedPcm, decode_bytes, decode_file, is_audio_path, read_file};
 
 use std::path::{Path, PathBuf};
 
