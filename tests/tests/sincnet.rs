@@ -247,3 +247,26 @@ fn data_parallel_training_is_deterministic() {
     assert_eq!(history.len(), 2);
     assert!(history.iter().all(|e| e.loss.is_finite() && e.loss > 0.0));
 }
+
+/// `trainer predict` without `--model` runs the browser demo's bundled model, built in.
+#[test]
+fn predict_without_a_model_uses_the_demos_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("songs");
+    common::synth("4q", 4, 6.0, &data);
+    let song = common::first_song(&data, "Q1");
+    let song = song.to_str().unwrap();
+    let demo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/assets/default.mermodel");
+    let built_in = trainer_ok(&["predict", song, "--no-cache", "--json"]);
+    let from_file = trainer_ok(&[
+        "predict",
+        song,
+        "--model",
+        demo.to_str().unwrap(),
+        "--no-cache",
+        "--json",
+    ]);
+    assert!(built_in.contains("\"prediction\""), "{built_in}");
+    assert_eq!(built_in, from_file);
+}

@@ -124,8 +124,9 @@ impl ExportArgs {
 struct PredictArgs {
     /// An audio file or a folder of them.
     path: PathBuf,
+    /// A model bundle [default: the browser demo's model, built in].
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -138,7 +139,7 @@ impl PredictArgs {
     fn run(self, w: &mut dyn Write) -> Result<()> {
         let preds = predict::predict_command(
             &self.path,
-            &ModelSource::Bundle(self.model),
+            &self.model.map_or(ModelSource::Default, ModelSource::Bundle),
             &self.device.device.device()?,
             &self.cache.cache(),
         )?;

@@ -19,12 +19,18 @@ use model_format::inference::{Input, Model};
 use model_format::{FrontEnd, Quadrant};
 use std::path::{Path, PathBuf};
 
+/// The model the browser demo ships (`web/assets/default.mermodel`), built into the trainer
+/// so that `trainer predict` without `--model` gives the page's answer.
+pub const DEFAULT_BUNDLE: &[u8] = include_bytes!("../../web/assets/default.mermodel");
+
 /// A model to evaluate or run: a run folder's or a bundle's.
 pub enum ModelSource {
     /// A training run's folder.
     Run(RunDir),
     /// A model bundle file.
     Bundle(PathBuf),
+    /// The browser demo's bundled model ([`DEFAULT_BUNDLE`]).
+    Default,
 }
 
 /// Reads and checks the bundle at `path`.
@@ -70,6 +76,12 @@ impl ModelSource {
                 }
             },
             ModelSource::Bundle(path) => path.clone(),
+            ModelSource::Default => {
+                let bundle = Bundle::from_bytes(DEFAULT_BUNDLE)
+                    .map_err(|e| anyhow::anyhow!("the built-in model: {e}"))?;
+                return Model::from_bundle(&bundle, device, batching)
+                    .map_err(|e| anyhow::anyhow!("the built-in model: {e}"));
+            }
         };
         Model::from_bundle(&load_bundle(&path)?, device, batching)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
@@ -156,7 +168,7 @@ pub fn eval_command(
         let run = match (source, &spec.split) {
             (ModelSource::Run(r), None) => Some(r),
             (_, Some(_)) => None,
-            (ModelSource::Bundle(_), None) => {
+            (ModelSource::Bundle(_) | ModelSource::Default, None) => {
                 bail!("evaluating a bundle needs --split FILE or --all")
             }
         };
