@@ -57,6 +57,14 @@ pub enum InferenceError {
         /// Why.
         reason: String,
     },
+    /// Feature rows and segment spans given in different numbers.
+    #[error("{rows} rows of features for {spans} segments")]
+    Spans {
+        /// Rows given.
+        rows: usize,
+        /// Spans given.
+        spans: usize,
+    },
     /// The host handed back another number of log-posteriors than the batches asked for.
     #[error("{found} log-posteriors where {expected} were expected")]
     Outputs {
@@ -272,9 +280,9 @@ impl Model {
             (Net::Mlp { .. }, Input::FeatureSegments(s)) => (None, s.len()),
             (Net::Mlp { .. }, Input::Features { rows, spans }) => {
                 if rows.len() != spans.len() {
-                    return Err(InferenceError::Outputs {
-                        expected: spans.len(),
-                        found: rows.len(),
+                    return Err(InferenceError::Spans {
+                        rows: rows.len(),
+                        spans: spans.len(),
                     });
                 }
                 (None, usize::from(!rows.is_empty()))
@@ -343,11 +351,11 @@ impl Batches<'_> {
 
     /// The song's prediction from the log-posteriors of every batch, in order (`[n · 4]`).
     pub fn finish(self, log_probs: &[f32]) -> Result<SongPrediction, InferenceError> {
-        let rows = match (&self.plan, self.input) {
-            (Some(plan), _) => plan.windows.len(),
-            (None, Input::FeatureSegments(s)) => s.len(),
-            (None, Input::Features { rows, .. }) => rows.len(),
-            (None, Input::Segments(_)) => unreachable!("a SincNet's batches have a plan"),
+        let plan = self.plan.as_ref();
+        let rows = match self.input {
+            Input::Segments(_) => plan.map_or(0, |p| p.windows.len()),
+            Input::FeatureSegments(s) => s.len(),
+            Input::Features { rows, .. } => rows.len(),
         };
         if log_probs.len() != rows * 4 {
             return Err(InferenceError::Outputs {
@@ -355,22 +363,22 @@ impl Batches<'_> {
                 found: log_probs.len(),
             });
         }
-        Ok(match (&self.plan, self.input) {
-            (Some(plan), Input::Segments(segments)) => {
-                aggregate(plan, segments, log_probs, self.model.front_end.sample_rate)
-            }
-            (_, input) => {
-                let spans = match input {
-                    Input::FeatureSegments(s) => s.spans(),
-                    Input::Features { spans, .. } => spans.to_vec(),
-                    Input::Segments(_) => unreachable!("an MLP reads features"),
-                };
-                let rows: Vec<[f32; 4]> = log_probs
-                    .chunks_exact(4)
-                    .map(|c| [c[0], c[1], c[2], c[3]])
-                    .collect();
-                from_segments(&spans, &rows)
-            }
+        let per_segment = |spans: &[(f64, f64)]| {
+            let rows: Vec<[f32; 4]> = log_probs
+                .chunks_exact(4)
+                .map(|c| [c[0], c[1], c[2], c[3]])
+                .collect();
+            from_segments(spans, &rows)
+        };
+        Ok(match self.input {
+            Input::Segments(segments) => aggregate(
+                plan.expect("a SincNet's batches have a plan"),
+                segments,
+                log_probs,
+                self.model.front_end.sample_rate,
+            ),
+            Input::FeatureSegments(s) => per_segment(&s.spans()),
+            Input::Features { spans, .. } => per_segment(spans),
         })
     }
 

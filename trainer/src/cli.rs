@@ -71,7 +71,7 @@ struct EvalArgs {
 impl EvalArgs {
     fn run(self, w: &mut dyn Write) -> Result<()> {
         let e = models::eval_command(
-            &self.model.source(),
+            &self.model.source()?,
             &self.data.spec(),
             self.all,
             &self.device.device.device()?,
@@ -260,12 +260,12 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn source(self) -> ModelSource {
-        match (self.run, self.model) {
+    fn source(self) -> Result<ModelSource> {
+        Ok(match (self.run, self.model) {
             (Some(r), _) => ModelSource::Run(RunDir::new(r)),
-            // clap requires one of the two.
-            (None, m) => ModelSource::Bundle(m.unwrap_or_default()),
-        }
+            (None, Some(m)) => ModelSource::Bundle(m),
+            (None, None) => bail!("name --run or --model"),
+        })
     }
 }
 

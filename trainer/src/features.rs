@@ -60,7 +60,7 @@ fn entry_path(cache: &DecodeCache, set: FeatureSet, bytes: &[u8]) -> Option<Path
 fn compute(path: &Path, bytes: Vec<u8>, set: FeatureSet) -> Result<SongFeatures, AudioError> {
     let pcm = decode_bytes(path, bytes)?;
     let song = set
-        .segment(pcm.as_pcm())
+        .segment(pcm.as_pcm(), None)
         .map_err(|e| AudioError::front_end(path, e))?;
     let mut out = SongFeatures {
         names: Vec::new(),

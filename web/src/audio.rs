@@ -100,8 +100,9 @@ pub async fn decode(
     let failed = |e: model_format::FrontEndError| format!("{name}: {e}");
     let mono = front_end.to_model_rate(pcm).map_err(failed)?;
     let segments = front_end.segment(&mono).map_err(failed)?;
+    // The model front-end's segments are the features' 16 kHz ones: handed over, not recut.
     let features = features
-        .map(|set| set.segment(pcm))
+        .map(|set| set.segment(pcm, Some(segments.clone())))
         .transpose()
         .map_err(failed)?;
     Ok(Song {

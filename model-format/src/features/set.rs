@@ -65,12 +65,22 @@ impl FeatureSet {
 
     /// `pcm` cut into segments by each front-end of [`FeatureSet::front_ends`]: the song as
     /// [`FeatureSet::extract_segment`] reads it.
-    pub fn segment(self, pcm: Pcm<'_>) -> Result<FeatureSegments, FrontEndError> {
+    ///
+    /// `at_16k` may hand over the default front-end's segments of the same audio when the
+    /// caller has them already (the page cuts them for the waveform), so they are not cut again.
+    pub fn segment(
+        self,
+        pcm: Pcm<'_>,
+        at_16k: Option<Vec<Segment>>,
+    ) -> Result<FeatureSegments, FrontEndError> {
         let (fe16, fe44) = self.front_ends();
-        let cut = |fe: Option<FrontEnd>| fe.map(|fe| fe.prepare(pcm)).transpose();
+        let at_16k = match (fe16, at_16k) {
+            (Some(_), Some(given)) => Some(given),
+            (fe, _) => fe.map(|fe| fe.prepare(pcm)).transpose()?,
+        };
         Ok(FeatureSegments {
-            at_16k: cut(fe16)?,
-            at_44k: cut(fe44)?,
+            at_16k,
+            at_44k: fe44.map(|fe| fe.prepare(pcm)).transpose()?,
         })
     }
 
