@@ -112,6 +112,7 @@ fn train_export_predict_and_evaluate() {
     assert_eq!(exported.epochs, 2);
     assert!(exported.split.is_some());
     assert!(exported.metrics_json.contains("segment_scores"));
+    transfer_from(&scratch);
     let again = tmp.path().join("again.mer");
     let export = || trainer(&["export", "--run", r, "--out", again.to_str().unwrap()]);
     std::fs::write(run.join("eval.json"), b"{ not json").unwrap();
@@ -125,6 +126,89 @@ fn train_export_predict_and_evaluate() {
     std::fs::remove_file(run.join("split.json")).unwrap();
     let err = format!("{:#}", export().unwrap_err());
     assert!(err.contains("split.json"), "{err}");
+}
+
+/// `--init-from` on the run of `scratch`: a run of no epochs holds the source's weights, one of
+/// another architecture or from an MLP is refused, and a run from a bundle trains.
+fn transfer_from(scratch: &Scratch) {
+    let (d, c, r) = scratch.args();
+    let dir = scratch.tmp.path();
+    let train = |run: &str, from: &str, fc: &str, epochs: &str| {
+        let run = dir.join(run);
+        let args = [
+            "train",
+            "--data",
+            d,
+            "--cache-dir",
+            c,
+            "--run",
+            run.to_str().unwrap(),
+            "--init-from",
+            from,
+            "--fc",
+            fc,
+            "--epochs",
+            epochs,
+            "--batches-per-epoch",
+            "2",
+            "--batch-size",
+            "8",
+            "--shift-ms",
+            "250",
+        ];
+        trainer(&args).map(|_| run)
+    };
+    let weights = |run: &std::path::Path| {
+        let out = dir.join("w.mer");
+        trainer_ok(&[
+            "export",
+            "--run",
+            run.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let b = model_format::bundle::Bundle::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
+        trainer::sincnet::init::weights_digest(&b.sincnet(&burn::prelude::Device::flex()).unwrap())
+            .unwrap()
+    };
+    let copy = train("copy", r, "32,32", "0").unwrap();
+    assert_eq!(
+        weights(&copy),
+        weights(&scratch.run),
+        "the source's weights, head included"
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(copy.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["init_from"]["source"], r);
+
+    let err = format!("{:#}", train("wide", r, "64,32", "1").unwrap_err());
+    assert!(err.contains("another architecture"), "{err}");
+    let mlp = dir.join("mlp");
+    trainer_ok(&[
+        "train",
+        "--model",
+        "mlp",
+        "--data",
+        d,
+        "--cache-dir",
+        c,
+        "--run",
+        mlp.to_str().unwrap(),
+    ]);
+    let err = format!(
+        "{:#}",
+        train("from-mlp", mlp.to_str().unwrap(), "32,32", "1").unwrap_err()
+    );
+    assert!(err.contains("holds an MLP run"), "{err}");
+
+    let bundle = dir.join("source.mer");
+    trainer_ok(&["export", "--run", r, "--out", bundle.to_str().unwrap()]);
+    let tuned = train("tuned", bundle.to_str().unwrap(), "32,32", "1").unwrap();
+    assert_ne!(
+        weights(&tuned),
+        weights(&scratch.run),
+        "an epoch changed the weights"
+    );
 }
 
 #[test]
@@ -221,6 +305,7 @@ fn data_parallel_training_is_deterministic() {
             &[],
             &trainer::run::RunDir::new(tmp.path().join(name)),
             false,
+            None,
             devices,
             &mut std::io::sink(),
         )

@@ -289,6 +289,10 @@ struct TrainArgs {
     /// features back from the cache instead).
     #[arg(long)]
     resume: bool,
+    /// SincNet: start from the weights of this run folder or bundle, the classifier included,
+    /// with a fresh optimiser (transfer learning); the architecture must match.
+    #[arg(long)]
+    init_from: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ModelType::Sincnet)]
     model: ModelType,
     /// MLP: its features, is13, essentia or combined.
@@ -336,6 +340,9 @@ impl TrainArgs {
         let cache = self.data.cache.cache();
         let run = RunDir::new(&self.run);
         if self.model == ModelType::Mlp {
+            if self.init_from.is_some() {
+                bail!("--init-from takes SincNet weights; an MLP is fitted afresh");
+            }
             // Features are cached per song, so a rerun resumes the slow part.
             return train::train_mlp_command(
                 &self.data.spec(),
@@ -351,6 +358,7 @@ impl TrainArgs {
             &self.config(),
             &run,
             self.resume,
+            self.init_from.as_deref(),
             &devices,
             &cache,
             w,

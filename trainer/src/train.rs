@@ -5,12 +5,14 @@ use crate::export::{bundle_of, write_bundle};
 use crate::mlp::experiment::{self, MlpRunConfig};
 use crate::models::{evaluate_features, load_features, load_segments};
 use crate::run::{DataSpec, RunDir, RunKind, SplitSongs, write_json};
+use crate::sincnet::init;
 use crate::sincnet::train::{TrainConfig, train};
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use model_format::bundle::{ModelKind, Provenance, WeightsDType, pack_weights};
 use model_format::inference::Model;
 use std::io::Write;
+use std::path::Path;
 
 /// Refuses a run folder that holds the other kind of model.
 fn check_kind(run: &RunDir, kind: RunKind) -> Result<()> {
@@ -46,12 +48,15 @@ fn split_songs(
     Ok(songs)
 }
 
-/// `trainer train`: trains SincNet on the split's training songs, evaluating on its test songs.
+/// `trainer train`: trains SincNet on the split's training songs, evaluating on its test songs,
+/// from fresh weights or from those of the run folder or bundle `init_from`.
+#[allow(clippy::too_many_arguments)]
 pub fn train_command(
     spec: &DataSpec,
     config: &TrainConfig,
     run: &RunDir,
     resume: bool,
+    init_from: Option<&Path>,
     devices: &[Device],
     cache: &DecodeCache,
     out: &mut dyn Write,
@@ -60,10 +65,21 @@ pub fn train_command(
     if resume && run.kind().is_none() {
         bail!("{} holds no run to resume", run.path().display());
     }
-    let songs = split_songs(spec, run, "", out)?;
+    let mut config = config.clone();
+    let init = init_from
+        .map(|p| init::load(p, &config.model))
+        .transpose()?;
+    config.init_from = init.as_ref().map(|w| w.from.clone());
+    let from = match &config.init_from {
+        Some(i) => format!("; starting from {}", i.source.display()),
+        None => String::new(),
+    };
+    let songs = split_songs(spec, run, &from, out)?;
     let train_set = load_segments(&songs.train, cache, "loading train");
     let test_set = load_segments(&songs.test, cache, "loading test");
-    let (_, history) = train(config, &train_set, &test_set, run, resume, devices, out)?;
+    let (_, history) = train(
+        &config, &train_set, &test_set, run, resume, init, devices, out,
+    )?;
     if let Some(last) = history.last() {
         writeln!(
             out,

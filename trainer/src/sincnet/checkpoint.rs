@@ -54,12 +54,7 @@ pub fn optimizer(alpha: f32, eps: f32) -> ModuleOptimizer {
 
 /// Writes a checkpoint of the end of `state.epochs_done`.
 pub fn save(run: &RunDir, model: &SincNet, optim: &ModuleOptimizer, state: &State) -> Result<()> {
-    // `valid()` settles the batch-norm running statistics before they are read.
-    let record = model
-        .valid()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let record = model_bytes(model)?;
     let optim = optim.into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
     replace_dir_atomically(&run.checkpoint(), &run.previous_checkpoint(), |d| {
         fs::write(d.join("model.bpk"), &*record)?;
@@ -83,12 +78,32 @@ fn read(d: &Path, name: &str) -> Result<Vec<u8>> {
 
 fn model_from(d: &Path, config: &SincNetConfig, device: &Device) -> Result<SincNet> {
     let path = d.join("model.bpk");
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(d, "model.bpk")?))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    model_from_bytes(read(d, "model.bpk")?, config, device)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The weights of `model` as the bytes a checkpoint stores (batch-norm statistics settled).
+pub fn model_bytes(model: &SincNet) -> Result<Vec<u8>> {
+    Ok(model
+        .valid()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_vec())
+}
+
+/// A network of `config` on `device` with the weights of [`model_bytes`].
+pub fn model_from_bytes(
+    bytes: Vec<u8>,
+    config: &SincNetConfig,
+    device: &Device,
+) -> Result<SincNet> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     config
         .init(device)?
         .try_load_record(record)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The model of the latest checkpoint of `run`, if any, in inference mode on `device`.

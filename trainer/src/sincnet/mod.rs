@@ -1,8 +1,9 @@
 //! Training SincNet: the protocol's sampling and optimiser, checkpoints that resume exactly,
-//! and how many windows an inference batch takes on each device.
+//! starting from another model's weights, and how many windows an inference batch takes on each device.
 
 pub mod checkpoint;
 pub mod data;
+pub mod init;
 pub mod train;
 
 use burn::prelude::*;

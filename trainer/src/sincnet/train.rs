@@ -1,7 +1,8 @@
 //! `trainer train --model sincnet`: the protocol's training loop with per-epoch checkpoints.
 
-use super::checkpoint::{self, EpochLog, State};
+use super::checkpoint::{self, EpochLog, State, model_from_bytes};
 use super::data::{Batch, SongSegments, sample_batch};
+use super::init::{InitFrom, InitWeights};
 use crate::metrics::Evaluation;
 use crate::models::evaluate;
 use crate::progress;
@@ -43,6 +44,9 @@ pub struct TrainConfig {
     pub shift_ms: u32,
     /// Range of the random amplitude factor of training windows.
     pub amplitude: (f32, f32),
+    /// The weights the run started from, if not drawn afresh (transfer learning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<InitFrom>,
 }
 
 impl TrainConfig {
@@ -60,28 +64,35 @@ impl TrainConfig {
             eval_every: 10,
             shift_ms: 10,
             amplitude: (0.8, 1.2),
+            init_from: None,
         }
     }
 }
 
-/// Trains (or resumes) the run in `run` on `devices`, evaluating on `test`. Returns the final
-/// model in inference mode and the history.
+/// Trains (or resumes) the run in `run` on `devices`, evaluating on `test`, from `init`'s
+/// weights (which `config.init_from` names) or fresh ones. Returns the final model in
+/// inference mode and the history.
 ///
 /// With several devices, training is data-parallel: each batch is cut into one contiguous
 /// shard per device, every device computes the gradient of its shard on its own copy of the
 /// model, and the optimiser sums them (each shard's loss is scaled by its share of the batch,
 /// so the sum is the whole batch's mean gradient). Batch-norm statistics are per shard.
 /// See `step`.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     config: &TrainConfig,
     train_songs: &[SongSegments],
     test_songs: &[SongSegments],
     run: &RunDir,
     resume: bool,
+    init: Option<InitWeights>,
     devices: &[Device],
     out: &mut dyn Write,
 ) -> Result<(SincNet, Vec<EpochLog>)> {
     config.model.validate()?;
+    if config.init_from != init.as_ref().map(|i| i.from.clone()) {
+        bail!("the run's settings and the weights it starts from disagree");
+    }
     if train_songs.is_empty() {
         bail!("no training songs");
     }
@@ -118,7 +129,10 @@ pub fn train(
             l
         }
         None => (
-            config.model.init(&device)?,
+            match init {
+                Some(w) => model_from_bytes(w.bytes, &config.model, &device)?.train(),
+                None => config.model.init(&device)?,
+            },
             checkpoint::optimizer(config.alpha, config.eps),
             State {
                 epochs_done: 0,
@@ -128,6 +142,10 @@ pub fn train(
         ),
     };
 
+    if state.epochs_done == 0 {
+        // The starting weights, so that even a run of no epochs holds its model.
+        checkpoint::save(run, &model, &optim, &state)?;
+    }
     let wlen = config.model.window_samples();
     let bs = config.batch_size;
     let total = (config.epochs * config.batches_per_epoch) as u64;

@@ -115,7 +115,8 @@ pub fn write_dataset(
                     .wrapping_mul(1_000_003)
                     .wrapping_add(s.index as u64),
             );
-            let audio = music::render(s.quadrant, opts.seconds, &mut rng);
+            let culture = music::Culture::of(opts.layout);
+            let audio = music::render(s.quadrant, culture, opts.seconds, &mut rng);
             write_wav(&path, &audio).with_context(|| format!("writing {}", path.display()))?;
         }
         progress.inc(1);
