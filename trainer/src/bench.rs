@@ -116,16 +116,36 @@ pub fn features(files: &[PathBuf], repeat: usize) -> Result<String> {
     Ok(s)
 }
 
-/// SincNet speed on `device`: training chunks/s (forward, backward and RMSprop step on
-/// random windows of `batch` chunks) and inference windows/s (forward in inference mode, in
-/// batches of [`crate::sincnet::batching`]). One warm-up step each, then `steps` timed.
+/// SincNet speed on `backend`, as a table (see [`sincnet_rates`]).
 pub fn sincnet(
     config: &model_format::sincnet::SincNetConfig,
     batch: usize,
     steps: usize,
     backend: crate::device::Backend,
 ) -> Result<String> {
-    let on = &backend.device()?;
+    let (train_rate, infer_rate) = sincnet_rates(config, batch, steps, &backend.device()?)?;
+    let n = crate::sincnet::batching(&backend.device()?).windows_for(config);
+    let threads = rayon::current_num_threads();
+    Ok(format!(
+        "SincNet {} ms, fc {:?}, on {backend:?} ({threads} CPU threads)\n{:<34} {:>10.1}\n{:<34} {:>10.1}\n",
+        config.window_ms,
+        config.fc,
+        format!("training chunks/s (batch {batch})"),
+        train_rate,
+        format!("inference windows/s (batch {n})"),
+        infer_rate
+    ))
+}
+
+/// SincNet speed on `on`: training chunks/s (forward, backward and RMSprop step on random
+/// windows of `batch` chunks) and inference windows/s (forward in inference mode, in batches
+/// of [`crate::sincnet::batching`]). One warm-up step each, then `steps` timed.
+pub fn sincnet_rates(
+    config: &model_format::sincnet::SincNetConfig,
+    batch: usize,
+    steps: usize,
+    on: &burn::prelude::Device,
+) -> Result<(f64, f64)> {
     use crate::sincnet::checkpoint::optimizer;
     use burn::optim::GradientsParams;
     use burn::prelude::*;
@@ -180,16 +200,7 @@ pub fn sincnet(
         run(k);
     }
     let infer_rate = (steps * n) as f64 / t.elapsed().as_secs_f64();
-    let threads = rayon::current_num_threads();
-    Ok(format!(
-        "SincNet {} ms, fc {:?}, on {backend:?} ({threads} CPU threads)\n{:<34} {:>10.1}\n{:<34} {:>10.1}\n",
-        config.window_ms,
-        config.fc,
-        format!("training chunks/s (batch {batch})"),
-        train_rate,
-        format!("inference windows/s (batch {n})"),
-        infer_rate
-    ))
+    Ok((train_rate, infer_rate))
 }
 
 /// Bundle size by configuration: the paper's networks and a small one, in f32 and f16

@@ -6,10 +6,11 @@ use crate::dataset::{Dataset, Layout};
 use crate::device::Backend;
 use crate::mlp::experiment::MlpRunConfig;
 use crate::models::ModelSource;
+use crate::reproduce::grid::Profile;
 use crate::run::{DataSpec, RunDir};
 use crate::sincnet::train::TrainConfig;
 use crate::synth::{SynthOptions, write_dataset};
-use crate::{bench, export, inspect, models, predict, progress, train};
+use crate::{bench, export, inspect, models, predict, progress, report, reproduce, train};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use model_format::FrontEnd;
@@ -51,6 +52,94 @@ enum Command {
     /// Speed measurements, printed as tables.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Every experiment of the poster (within, cross-dataset, transfer, mixed), then the
+    /// report; resumable, each cell a run folder.
+    Reproduce(ReproduceArgs),
+    /// REPORT.md and report.html of a `reproduce` folder's results.
+    Report {
+        /// The `--out` folder of `trainer reproduce`.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct ReproduceArgs {
+    /// The 4Q-EMOTION folder.
+    #[arg(long = "4q")]
+    four_q: Option<PathBuf>,
+    /// The CH-818 folder.
+    #[arg(long)]
+    ch818: Option<PathBuf>,
+    /// The TR-MUSIC folder.
+    #[arg(long)]
+    tr: Option<PathBuf>,
+    /// Folder for the data stand-ins, splits, run folders, evaluations and the report.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value_t = Profile::Paper)]
+    profile: Profile,
+    /// Only the cells whose id contains this (e.g. `within/`, `mlp-is13`, `ch-tr-4q`), with
+    /// the cells they start from.
+    #[arg(long)]
+    only: Option<String>,
+    /// Synthetic stand-ins (at the paper's sizes) for the corpora not given.
+    #[arg(long)]
+    synthetic: bool,
+    /// Songs of every synthetic stand-in [default: 900, 818 and 400, the paper's].
+    #[arg(long)]
+    synthetic_songs: Option<usize>,
+    /// Length of every synthetic song, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    synthetic_seconds: f64,
+    /// Also measure SincNet at the paper's settings on the device and estimate the `paper`
+    /// profile's time.
+    #[arg(long)]
+    estimate: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// SincNet: train data-parallel on this many GPUs (with `--device wgpu`).
+    #[arg(long, default_value_t = 1)]
+    gpus: usize,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+impl ReproduceArgs {
+    fn run(self, w: &mut dyn Write) -> Result<()> {
+        if self.synthetic_songs.is_some_and(|n| n < 8) {
+            bail!("--synthetic-songs must be at least 8 (two per quadrant)");
+        }
+        let opts = reproduce::Options {
+            corpora: [self.four_q, self.ch818, self.tr],
+            synthetic: self.synthetic,
+            synthetic_songs: self.synthetic_songs,
+            synthetic_seconds: self.synthetic_seconds,
+            profile: self.profile,
+            only: self.only,
+            devices: self.device.device.devices(self.gpus)?,
+            estimate: self.estimate,
+            out: self.out,
+        };
+        let r = reproduce::reproduce(&opts, &self.cache.cache(), w)?;
+        let done = r.cells.iter().filter(|c| c.status == "done").count();
+        writeln!(
+            w,
+            "{done} of {} cells done in {:.0} s; wrote {} and {}",
+            r.cells.len(),
+            r.wall_seconds,
+            opts.out.join("REPORT.md").display(),
+            opts.out.join("report.html").display()
+        )?;
+        if let Some(e) = &r.paper_estimate {
+            writeln!(
+                w,
+                "estimated SincNet time of the paper profile on {}: {:.1} h",
+                e.device,
+                e.sincnet_seconds / 3600.0
+            )?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args)]
@@ -350,7 +439,8 @@ impl TrainArgs {
                 &run,
                 &cache,
                 w,
-            );
+            )
+            .map(|_| ());
         }
         let devices = self.device.device.devices(self.gpus)?;
         train::train_command(
@@ -363,6 +453,7 @@ impl TrainArgs {
             &cache,
             w,
         )
+        .map(|_| ())
     }
 
     fn mlp_config(&self) -> MlpRunConfig {
@@ -675,5 +766,16 @@ pub fn run(cli: Cli, w: &mut dyn Write) -> Result<()> {
         Command::ImportPytorch(a) => a.run(w),
         Command::Features(a) => a.run(w),
         Command::Bench(c) => c.run(w),
+        Command::Reproduce(a) => a.run(w),
+        Command::Report { dir } => {
+            report::report_command(&dir)?;
+            writeln!(
+                w,
+                "wrote {} and {}",
+                dir.join("REPORT.md").display(),
+                dir.join("report.html").display()
+            )?;
+            Ok(())
+        }
     }
 }

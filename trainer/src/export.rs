@@ -90,8 +90,8 @@ pub fn export_command(
         Err(e) => return Err(e).with_context(|| format!("reading {}", eval_path.display())),
     };
     let provenance = Provenance {
-        datasets: vec![split.dataset],
-        setup: "within".into(),
+        setup: crate::train::setup_of(&split, config.init_from.as_ref()),
+        datasets: split.datasets(),
         split: Some(split_hash),
         seed: config.seed,
         epochs: state.epochs_done,

@@ -14,6 +14,8 @@
 //! - [`predict`]: predictions for audio files, as a table or JSON;
 //! - [`metrics`]: weighted precision, recall, F1, accuracy, confusion matrices;
 //! - [`inspect`]: what a dataset holds, what cannot be read, and confound checks;
+//! - [`reproduce`]: the poster's grid of experiments in one command;
+//! - [`report`]: its results beside the poster's, as Markdown and a self-contained page;
 //! - [`bench`]: speed measurements printed as tables;
 //! - [`progress`]: progress bars;
 //! - [`cli`]: the `trainer` command line.
@@ -31,6 +33,8 @@ pub mod mlp;
 pub mod models;
 pub mod predict;
 pub mod progress;
+pub mod report;
+pub mod reproduce;
 pub mod run;
 pub mod sincnet;
 pub mod synth;

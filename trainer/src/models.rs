@@ -174,18 +174,24 @@ pub fn eval_command(
         };
         spec.split_songs(run)?.test
     };
+    evaluate_songs(&model, &songs, cache)
+}
+
+/// Segment- and song-level scores of `model` on `songs`, read through `cache` (as segments
+/// or as features, whichever the model takes); unreadable songs are reported and left out.
+pub fn evaluate_songs(model: &Model, songs: &[Song], cache: &DecodeCache) -> Result<Evaluation> {
     match model.features() {
         None => {
-            let set = load_segments(&songs, cache, "loading");
+            let set = load_segments(songs, cache, "loading");
             let pb = progress::bar(set.len() as u64, "evaluating");
             let inputs = set
                 .iter()
                 .map(|s| (s.quadrant, s.id.as_str(), Input::Segments(&s.segments)));
-            evaluate(&model, inputs, &pb)
+            evaluate(model, inputs, &pb)
         }
         Some(features) => {
-            let set = load_features(&songs, features, cache, "features");
-            evaluate_features(&model, &set)
+            let set = load_features(songs, features, cache, "features");
+            evaluate_features(model, &set)
         }
     }
 }

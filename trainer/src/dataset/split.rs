@@ -15,6 +15,9 @@ use std::path::Path;
 /// Version of the split manifest's format.
 pub const SPLIT_FORMAT: u32 = 1;
 
+/// Between the datasets' names of a [`Split::mixed`] split.
+pub const MIXED_SEPARATOR: &str = " + ";
+
 /// Songs of one quadrant, shuffled by a generator derived from `seed` and the quadrant, so
 /// the order of one class does not depend on the others.
 fn shuffled_class(songs: &[Song], q: Quadrant, seed: u64) -> Vec<Song> {
@@ -119,6 +122,44 @@ impl Split {
         };
         let name = format!("{} {}", ds.layout.name(), ds.root.display());
         Split::stratified(&name, &songs, test_fraction, seed, balanced)
+    }
+
+    /// The splits of several datasets as one, for a model trained on all of them (mixed
+    /// training): each song's id is prefixed with its part's key and `/`, and the datasets'
+    /// names are joined by [`MIXED_SEPARATOR`].
+    pub fn mixed(parts: &[(&str, &Split)]) -> Split {
+        let prefixed = |key: &str, side: &[SplitSong]| -> Vec<SplitSong> {
+            side.iter()
+                .map(|s| SplitSong {
+                    id: format!("{key}/{}", s.id),
+                    quadrant: s.quadrant,
+                })
+                .collect()
+        };
+        let names: Vec<&str> = parts.iter().map(|(_, s)| s.dataset.as_str()).collect();
+        Split {
+            format: SPLIT_FORMAT,
+            dataset: names.join(MIXED_SEPARATOR),
+            seed: parts.first().map_or(0, |(_, s)| s.seed),
+            test_fraction: parts.first().map_or(0.0, |(_, s)| s.test_fraction),
+            balanced: parts.iter().any(|(_, s)| s.balanced),
+            train: parts
+                .iter()
+                .flat_map(|(k, s)| prefixed(k, &s.train))
+                .collect(),
+            test: parts
+                .iter()
+                .flat_map(|(k, s)| prefixed(k, &s.test))
+                .collect(),
+        }
+    }
+
+    /// The datasets the split is over: one, or several for a [`Split::mixed`] one.
+    pub fn datasets(&self) -> Vec<String> {
+        self.dataset
+            .split(MIXED_SEPARATOR)
+            .map(str::to_string)
+            .collect()
     }
 
     /// Writes the manifest as pretty JSON, atomically.

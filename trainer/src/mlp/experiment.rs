@@ -66,17 +66,27 @@ pub struct FitReport {
     pub converged: bool,
     /// Mean loss (with the penalty) of the last epoch (NaN when none ran).
     pub final_loss: f64,
+    /// Mean loss of every epoch.
+    #[serde(default)]
+    pub loss_curve: Vec<f64>,
 }
 
 /// Indices of `labels` down-sampled (seeded) so every class has as many as the smallest.
 pub fn balance(labels: &[usize], classes: usize, seed: u64) -> Vec<usize> {
-    let mut by_class = vec![Vec::new(); classes];
-    for (i, &y) in labels.iter().enumerate() {
-        by_class[y].push(i);
+    balance_groups(labels, &vec![0; labels.len()], classes, seed)
+}
+
+/// Indices of `labels` down-sampled (seeded) so every class of every group (a dataset of a
+/// mixed training set) has as many as the smallest class of any group.
+pub fn balance_groups(labels: &[usize], groups: &[usize], classes: usize, seed: u64) -> Vec<usize> {
+    let n_groups = groups.iter().max().map_or(0, |g| g + 1);
+    let mut cells = vec![Vec::new(); n_groups * classes];
+    for (i, (&y, &g)) in labels.iter().zip(groups).enumerate() {
+        cells[g * classes + y].push(i);
     }
-    let keep = by_class.iter().map(Vec::len).min().unwrap_or(0);
+    let keep = cells.iter().map(Vec::len).min().unwrap_or(0);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out: Vec<usize> = by_class
+    let mut out: Vec<usize> = cells
         .into_iter()
         .flat_map(|mut idx| {
             idx.shuffle(&mut rng);
@@ -88,28 +98,39 @@ pub fn balance(labels: &[usize], classes: usize, seed: u64) -> Vec<usize> {
     out
 }
 
-/// Every segment of `songs` as a feature row with its song's quadrant.
-fn segment_rows(songs: &[(Song, SongFeatures)]) -> (Vec<Vec<f32>>, Vec<usize>) {
-    songs
-        .iter()
-        .flat_map(|(s, f)| f.rows.iter().map(|r| (r.clone(), s.quadrant.index())))
-        .unzip()
+/// Every segment of `songs` as a feature row with its song's quadrant and group.
+fn segment_rows(
+    songs: &[(Song, SongFeatures)],
+    groups: &[usize],
+) -> (Vec<Vec<f32>>, Vec<usize>, Vec<usize>) {
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for ((s, f), &g) in songs.iter().zip(groups) {
+        for r in &f.rows {
+            out.0.push(r.clone());
+            out.1.push(s.quadrant.index());
+            out.2.push(g);
+        }
+    }
+    out
 }
 
-/// Fits the baseline on the training songs' segments.
+/// Fits the baseline on the training songs' segments; `groups` gives each song's dataset
+/// (all 0 for one), whose classes are balanced alike (see [`balance_groups`]).
 pub fn fit(
     config: &MlpRunConfig,
     songs: &[(Song, SongFeatures)],
+    groups: &[usize],
     device: &Device,
 ) -> Result<Fitted> {
+    ensure!(groups.len() == songs.len(), "one group per song");
     let Some((_, first)) = songs.first() else {
         bail!("no training songs");
     };
     if let Some((s, _)) = songs.iter().find(|(_, f)| f.names != first.names) {
         bail!("{}: other features than the first song's", s.path.display());
     }
-    let (rows, labels) = segment_rows(songs);
-    let kept = balance(&labels, 4, config.balance_seed);
+    let (rows, labels, row_groups) = segment_rows(songs, groups);
+    let kept = balance_groups(&labels, &row_groups, 4, config.balance_seed);
     ensure!(
         !kept.is_empty(),
         "a quadrant has no training segments, so down-sampling leaves nothing"
@@ -135,6 +156,7 @@ pub fn fit(
             epochs: f.loss_curve.len(),
             converged: f.converged,
             final_loss: f.loss_curve.last().copied().unwrap_or(f64::NAN),
+            loss_curve: f.loss_curve,
         },
         model: f.model,
         pipeline,

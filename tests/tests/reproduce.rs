@@ -1,0 +1,161 @@
+//! `trainer reproduce` end to end on tiny synthetic stand-ins: every set-up's cells, the
+//! report with each published number beside ours, a SIGKILL and a resume, and a failing cell
+//! reported while the rest go on.
+
+mod common;
+
+use common::trainer_ok;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `trainer` executable cargo built beside this test.
+fn trainer_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("trainer");
+    assert!(bin.is_file(), "no trainer executable at {}", bin.display());
+    bin
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_grid_runs_end_to_end_resumes_after_a_kill_and_reports_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cache = tmp.path().join("cache");
+    let args = [
+        "reproduce",
+        "--out",
+        out.to_str().unwrap(),
+        "--synthetic",
+        "--synthetic-songs",
+        "12",
+        "--synthetic-seconds",
+        "4",
+        "--profile",
+        "tiny",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+
+    // Killed once the first SincNet cell has a checkpoint: the MLP cells are done by then.
+    let mut child = Command::new(trainer_bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let marker = out.join("runs/within/sincnet200-4q/checkpoint");
+    let t0 = Instant::now();
+    while !marker.exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "no checkpoint came"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "trainer ended early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.join("results.json").exists(), "killed before the end");
+
+    let printed = trainer_ok(&args);
+    assert!(
+        printed.contains("within/mlp-essentia-4q: already done"),
+        "{printed}"
+    );
+    assert!(printed.contains("mixed/mlp-is13: trained"), "{printed}");
+    assert!(printed.contains("29 of 29 cells done"), "{printed}");
+
+    let results = json(&out.join("results.json"));
+    let cells = results["cells"].as_array().unwrap();
+    let cell = |id: &str| cells.iter().find(|c| c["id"] == id).unwrap();
+    for setup in ["within", "transfer", "mixed"] {
+        assert!(cells.iter().any(|c| c["setup"] == setup), "{setup}");
+    }
+    for c in cells {
+        assert_eq!(c["status"], "done", "{}", c["id"]);
+        assert!(!c["evals"].as_object().unwrap().is_empty(), "{}", c["id"]);
+    }
+    let evals = |id: &str| cell(id)["evals"].as_object().unwrap().len();
+    assert_eq!(evals("within/mlp-is13-ch"), 3, "cross-dataset");
+    assert_eq!(evals("within/sincnet200-tr"), 3, "cross-dataset");
+    assert_eq!(evals("within/mlp-essentia-ch"), 1);
+    assert_eq!(evals("transfer/sincnet200-ch-tr-4q"), 3);
+    assert_eq!(evals("mixed/sincnet200"), 3);
+    // A transfer stage started from its previous stage's run.
+    let config = json(&out.join("runs/transfer/sincnet200-ch-tr-4q/config.json"));
+    let from = config["init_from"]["source"].as_str().unwrap();
+    assert!(from.ends_with("runs/transfer/sincnet200-ch-tr"), "{from}");
+    assert!(
+        !cell("within/sincnet200-4q")["history"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A mixed MLP balanced each dataset's classes alike.
+    let fit = json(&out.join("runs/mixed/mlp-is13/fit.json"));
+    assert_eq!(fit["balanced_segments"].as_u64().unwrap() % 12, 0);
+
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for published in [
+        "58/56/55/56",
+        "23/30/23/30",
+        "80/77/77/77",
+        "11/27/16/27",
+        "3/18/6/18",
+        "57/56/51/56",
+        "28/26/17/26",
+        "73/73/73/73",
+        "60/57/56/57",
+        "61/51/50/51",
+    ] {
+        assert!(md.contains(&format!("| {published} |")), "{published}");
+    }
+    assert!(md.contains("63 (paper 63)") || md.contains("(paper 63)"));
+    assert!(md.contains("SYNTHETIC STAND-IN"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.matches("<svg").count() > 60, "heatmaps and curves");
+    for fetch in ["src=", "href", "url(", "<script", "@import"] {
+        assert!(!html.contains(fetch), "the page requests nothing: {fetch}");
+    }
+
+    // A damaged cell fails, the stages after it are skipped, the rest is kept.
+    std::fs::write(
+        out.join("runs/within/sincnet200-ch/config.json"),
+        b"{ damaged",
+    )
+    .unwrap();
+    for stale in [
+        "runs/transfer/sincnet200-ch-tr",
+        "runs/transfer/sincnet200-ch-tr-4q",
+    ] {
+        std::fs::remove_dir_all(out.join(stale)).unwrap();
+    }
+    let printed = trainer_ok(&args);
+    assert!(
+        printed.contains("within/sincnet200-ch: failed:"),
+        "{printed}"
+    );
+    assert!(printed.contains("config.json"), "{printed}");
+    assert!(
+        printed.contains(
+            "transfer/sincnet200-ch-tr-4q: skipped: it starts from transfer/sincnet200-ch-tr, \
+             which was skipped"
+        ),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("within/mlp-is13-4q: already done"),
+        "{printed}"
+    );
+    assert!(printed.contains("26 of 29 cells done"), "{printed}");
+    let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(
+        md.contains("within/sincnet200-ch: failed"),
+        "the report says so"
+    );
+}
