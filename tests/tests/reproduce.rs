@@ -41,22 +41,24 @@ fn the_grid_runs_end_to_end_resumes_after_a_kill_and_reports_failures() {
         cache.to_str().unwrap(),
     ];
 
-    // Killed once the first SincNet cell has a checkpoint: the MLP cells are done by then.
+    // Killed in the middle of a SincNet cell's training, once it has finished an epoch: the
+    // MLP cells are done by then.
     let mut child = Command::new(trainer_bin())
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let marker = out.join("runs/within/sincnet200-4q/checkpoint");
+    let state = out.join("runs/within/sincnet200-4q/checkpoint/state.json");
+    let epochs_done = || -> Option<u64> {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).ok()?).ok()?;
+        v["epochs_done"].as_u64()
+    };
     let t0 = Instant::now();
-    while !marker.exists() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(300),
-            "no checkpoint came"
-        );
+    while epochs_done().unwrap_or(0) < 1 {
+        assert!(t0.elapsed() < Duration::from_secs(300), "no epoch ended");
         assert!(child.try_wait().unwrap().is_none(), "trainer ended early");
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -65,6 +67,10 @@ fn the_grid_runs_end_to_end_resumes_after_a_kill_and_reports_failures() {
     let printed = trainer_ok(&args);
     assert!(
         printed.contains("within/mlp-essentia-4q: already done"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("within/sincnet200-4q: resumed after epoch"),
         "{printed}"
     );
     assert!(printed.contains("mixed/mlp-is13: trained"), "{printed}");
@@ -123,7 +129,7 @@ fn the_grid_runs_end_to_end_resumes_after_a_kill_and_reports_failures() {
         assert!(!html.contains(fetch), "the page requests nothing: {fetch}");
     }
 
-    // A damaged cell fails, the stages after it are skipped, the rest is kept.
+    // A damaged cell fails, the stages that start from it are skipped, the rest is kept.
     std::fs::write(
         out.join("runs/within/sincnet200-ch/config.json"),
         b"{ damaged",
@@ -144,7 +150,7 @@ fn the_grid_runs_end_to_end_resumes_after_a_kill_and_reports_failures() {
     assert!(
         printed.contains(
             "transfer/sincnet200-ch-tr-4q: skipped: it starts from transfer/sincnet200-ch-tr, \
-             which was skipped"
+             which was not trained"
         ),
         "{printed}"
     );
@@ -152,7 +158,21 @@ fn the_grid_runs_end_to_end_resumes_after_a_kill_and_reports_failures() {
         printed.contains("within/mlp-is13-4q: already done"),
         "{printed}"
     );
-    assert!(printed.contains("26 of 29 cells done"), "{printed}");
+    assert!(
+        printed.contains("transfer/sincnet200-ch-4q: skipped"),
+        "{printed}"
+    );
+    assert!(printed.contains("24 of 29 cells done"), "{printed}");
+
+    // --only runs a part of the grid; the report still holds the rest.
+    let mut only = args.to_vec();
+    only.extend(["--only", "mixed/mlp"]);
+    let printed = trainer_ok(&only);
+    assert!(
+        printed.contains("[1/1] mixed/mlp-is13: already done"),
+        "{printed}"
+    );
+    assert!(printed.contains("24 of 29 cells done"), "{printed}");
     let md = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(
         md.contains("within/sincnet200-ch: failed"),

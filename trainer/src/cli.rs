@@ -76,6 +76,8 @@ struct ReproduceArgs {
     /// Folder for the data stand-ins, splits, run folders, evaluations and the report.
     #[arg(long)]
     out: PathBuf,
+    /// How much each cell costs: `paper` (the protocol), `quick` (the grid at a laptop's
+    /// cost) or `tiny` (tests).
     #[arg(long, value_enum, default_value_t = Profile::Paper)]
     profile: Profile,
     /// Only the cells whose id contains this (e.g. `within/`, `mlp-is13`, `ch-tr-4q`), with
@@ -106,8 +108,10 @@ struct ReproduceArgs {
 
 impl ReproduceArgs {
     fn run(self, w: &mut dyn Write) -> Result<()> {
-        if self.synthetic_songs.is_some_and(|n| n < 8) {
-            bail!("--synthetic-songs must be at least 8 (two per quadrant)");
+        if self.synthetic_songs.is_some_and(|n| n < 12) {
+            bail!(
+                "--synthetic-songs must be at least 12 (CH-818's balanced split needs two songs a class)"
+            );
         }
         let opts = reproduce::Options {
             corpora: [self.four_q, self.ch818, self.tr],

@@ -71,11 +71,6 @@ pub struct FitReport {
     pub loss_curve: Vec<f64>,
 }
 
-/// Indices of `labels` down-sampled (seeded) so every class has as many as the smallest.
-pub fn balance(labels: &[usize], classes: usize, seed: u64) -> Vec<usize> {
-    balance_groups(labels, &vec![0; labels.len()], classes, seed)
-}
-
 /// Indices of `labels` down-sampled (seeded) so every class of every group (a dataset of a
 /// mixed training set) has as many as the smallest class of any group.
 pub fn balance_groups(labels: &[usize], groups: &[usize], classes: usize, seed: u64) -> Vec<usize> {
@@ -170,6 +165,9 @@ mod tests {
     #[test]
     fn balancing_keeps_the_smallest_class_count_of_each() {
         let labels = [0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 3];
+        let balance = |labels: &[usize], classes, seed| {
+            balance_groups(labels, &vec![0; labels.len()], classes, seed)
+        };
         let kept = balance(&labels, 4, 42);
         let mut counts = [0; 4];
         for &i in &kept {
@@ -186,5 +184,18 @@ mod tests {
             1,
             "the seed matters"
         );
+    }
+
+    #[test]
+    fn grouped_balancing_keeps_the_smallest_cell_of_every_dataset_and_class() {
+        // Dataset 0 has one segment a class, dataset 1 two or three.
+        let labels = [0, 1, 2, 3, 0, 0, 1, 1, 2, 2, 2, 3, 3];
+        let groups = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+        let kept = balance_groups(&labels, &groups, 4, 7);
+        let mut counts = [[0; 4]; 2];
+        for &i in &kept {
+            counts[groups[i]][labels[i]] += 1;
+        }
+        assert_eq!(counts, [[1; 4]; 2]);
     }
 }

@@ -171,6 +171,10 @@ mod tests {
             2.0,
         )
         .unwrap();
-        assert_eq!(svg.matches("stroke-width=\"2\" points=").count(), 2, "{svg}");
+        assert_eq!(
+            svg.matches("stroke-width=\"2\" points=").count(),
+            2,
+            "{svg}"
+        );
     }
 }

@@ -315,7 +315,7 @@ pub enum Profile {
     /// convolutions of 32, layers of 256), 12 epochs of a third of the batches, evaluated
     /// once at the end on windows every second; the MLP as in the paper.
     Quick,
-    /// The grid end to end in seconds, for tests: tiny networks, one epoch, a few batches.
+    /// The grid end to end in seconds, for tests: tiny networks, three epochs of two batches.
     Tiny,
 }
 
@@ -345,7 +345,7 @@ impl Profile {
                 c.model.fc = vec![16];
                 c.batch_size = 8;
                 c.batches_per_epoch = 2;
-                c.epochs = 1;
+                c.epochs = 3;
                 c.eval_every = 1;
                 c.shift_ms = 2000;
             }

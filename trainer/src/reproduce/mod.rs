@@ -17,6 +17,7 @@ use crate::metrics::Evaluation;
 use crate::models::{ModelSource, evaluate_songs, run_config};
 use crate::run::{RunDir, RunKind, write_json};
 use crate::sincnet::checkpoint::{self, EpochLog};
+use crate::sincnet::init;
 use crate::sincnet::train::TrainConfig;
 use crate::synth::{SynthOptions, write_dataset};
 use crate::{progress, report, train};
@@ -61,7 +62,7 @@ pub struct CorpusSource {
     pub dir: PathBuf,
     /// Whether it is a synthetic stand-in.
     pub synthetic: bool,
-    /// Train and test songs of its split.
+    /// Training songs of its split.
     pub train_songs: usize,
     /// Test songs of its split.
     pub test_songs: usize,
@@ -84,7 +85,7 @@ pub struct CellResult {
     pub status: String,
     /// Wall time of its training, seconds, summed over the runs of `reproduce` that did it.
     pub train_seconds: f64,
-    /// SincNet's epochs (loss, accuracy, evaluations), or the MLP's loss per epoch.
+    /// SincNet's epochs (loss, accuracy, evaluations).
     pub history: Vec<EpochLog>,
     /// The MLP's loss per epoch.
     pub mlp_loss: Vec<f64>,
@@ -122,16 +123,18 @@ pub fn reproduce(opts: &Options, cache: &DecodeCache, out: &mut dyn Write) -> Re
         .with_context(|| format!("creating {}", opts.out.display()))?;
     let sources = corpora(opts, out)?;
     let splits = splits(opts, &sources)?;
-    let cells = grid::select(&grid::grid(), opts.only.as_deref());
-    if cells.is_empty() {
+    let cells = grid::grid();
+    let chosen = grid::select(&cells, opts.only.as_deref());
+    if chosen.is_empty() {
         bail!("no cell of the grid matches --only {:?}", opts.only);
     }
     let timings_path = opts.out.join("timings.json");
     let mut timings: Timings = read_json(&timings_path)?.unwrap_or_default();
     let mut status: BTreeMap<String, String> = BTreeMap::new();
-    let n = cells.len();
-    for (i, cell) in cells.iter().enumerate() {
+    let mut k = 0;
+    for cell in &cells {
         let id = cell.id();
+        let wanted = chosen.contains(cell);
         let missing: Vec<&str> = cell
             .corpora
             .iter()
@@ -139,45 +142,47 @@ pub fn reproduce(opts: &Options, cache: &DecodeCache, out: &mut dyn Write) -> Re
             .filter(|c| !splits.contains_key(c))
             .map(|c| c.name())
             .collect();
-        let parent_failed = cell.parent().and_then(|p| {
+        let parent_not_done = cell.parent().and_then(|p| {
             let s = status.get(&p.id())?;
             let what = if s.starts_with("failed") {
                 "failed"
             } else {
-                "was skipped"
+                "was not trained"
             };
             (s != "done").then(|| format!("{}, which {what}", p.id()))
         });
         let result = if !missing.is_empty() {
             Err(format!("skipped: no {} given", missing.join(", ")))
+        } else if let Some(why) = parent_not_done {
+            Err(format!("skipped: it starts from {why}"))
         } else {
-            match finished(opts, cell) {
+            match guarded(|| state(opts, cell, &splits)) {
                 Err(e) => Err(format!("failed: {e:#}")),
-                Ok(true) => Ok(false),
-                Ok(false) => match parent_failed {
-                    Some(why) => Err(format!("skipped: it starts from {why}")),
-                    None => {
-                        let t = Instant::now();
-                        let r = train_cell(opts, cell, &splits, cache);
-                        *timings.entry(id.clone()).or_default() += t.elapsed().as_secs_f64();
-                        write_json(&timings_path, &timings)?;
-                        r.map(|()| true).map_err(|e| format!("failed: {e:#}"))
-                    }
-                },
+                Ok(State::Done) => Ok("already done".to_string()),
+                Ok(_) if !wanted => Err(NOT_RUN.to_string()),
+                Ok(state) => {
+                    let how = match state {
+                        State::Partial(epochs) => format!("resumed after epoch {epochs}"),
+                        State::Stale => "retrained: the stage it starts from changed".into(),
+                        _ => "trained".into(),
+                    };
+                    let t = Instant::now();
+                    let r = guarded(|| train_cell(opts, cell, state, &splits, cache));
+                    *timings.entry(id.clone()).or_default() += t.elapsed().as_secs_f64();
+                    write_json(&timings_path, &timings)?;
+                    r.map(|()| how).map_err(|e| format!("failed: {e:#}"))
+                }
             }
         };
-        let s = match result {
-            Ok(trained) => {
-                let how = if trained { "trained" } else { "already done" };
-                writeln!(out, "[{}/{n}] {id}: {how}", i + 1)?;
-                "done".to_string()
-            }
-            Err(why) => {
-                writeln!(out, "[{}/{n}] {id}: {why}", i + 1)?;
-                why
-            }
-        };
-        status.insert(id, s);
+        if wanted {
+            k += 1;
+            let said = match &result {
+                Ok(how) => how,
+                Err(why) => why,
+            };
+            writeln!(out, "[{k}/{}] {id}: {said}", chosen.len())?;
+        }
+        status.insert(id, result.map_or_else(|why| why, |_| "done".to_string()));
     }
 
     let mut results = Vec::new();
@@ -187,7 +192,7 @@ pub fn reproduce(opts: &Options, cache: &DecodeCache, out: &mut dyn Write) -> Re
         let mut evals = BTreeMap::new();
         if s == "done" {
             for &t in &cell.tests {
-                match evaluate_cell(opts, cell, t, &splits, cache) {
+                match guarded(|| evaluate_cell(opts, cell, t, &splits, cache)) {
                     Ok(e) => {
                         evals.insert(t, e);
                     }
@@ -223,10 +228,7 @@ pub fn reproduce(opts: &Options, cache: &DecodeCache, out: &mut dyn Write) -> Re
             out,
             "measuring SincNet at the paper's settings for the estimate…"
         )?;
-        Some(paper::estimate(
-            &describe(&sources, &splits),
-            &opts.devices[0],
-        )?)
+        Some(paper::estimate(&opts.devices[0])?)
     } else {
         None
     };
@@ -275,6 +277,21 @@ fn corpora(opts: &Options, out: &mut dyn Write) -> Result<Vec<(Corpus, PathBuf, 
                 synth.songs,
                 dir.display()
             )?;
+            // What the folder was written with: a stand-in of other options is refused, not
+            // mixed with new songs.
+            let record = dir.join("synth.json");
+            let asked = serde_json::json!({
+                "layout": c.layout(), "songs": synth.songs, "seconds": synth.seconds, "seed": 0
+            });
+            match read_json::<serde_json::Value>(&record)? {
+                Some(v) if v != asked => bail!(
+                    "{} holds a stand-in written with other options ({v}): remove it or give the \
+                     same --synthetic-songs and --synthetic-seconds",
+                    dir.display()
+                ),
+                Some(_) => {}
+                None => write_json(&record, &asked)?,
+            }
             let pb = progress::bar(synth.songs as u64, "synthesising");
             write_dataset(&dir, &synth, &pb)?;
             pb.finish_and_clear();
@@ -305,6 +322,16 @@ fn splits(opts: &Options, sources: &[(Corpus, PathBuf, bool)]) -> Result<Splits>
         let (train, test) = split
             .resolve(&ds.songs)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for (side, songs) in [("train", &train), ("test", &test)] {
+            let counts = crate::dataset::count(songs);
+            if counts.contains(&0) {
+                bail!(
+                    "{}: the {side} side has a quadrant without songs ({counts:?}); the corpus is \
+                     too small",
+                    path.display()
+                );
+            }
+        }
         out.insert(*c, (split, train, test));
     }
     Ok(out)
@@ -329,57 +356,128 @@ fn run_of(opts: &Options, cell: &Cell) -> RunDir {
     RunDir::new(opts.out.join("runs").join(cell.id()))
 }
 
-/// Whether the run folder of `cell` holds it trained to the end with the profile's settings;
-/// an error when it holds something else.
-fn finished(opts: &Options, cell: &Cell) -> Result<bool> {
-    let run = run_of(opts, cell);
-    match (cell.net.features(), run.kind()) {
-        (_, None) => Ok(false),
-        (Some(_), Some(RunKind::Mlp)) => Ok(true),
-        (None, Some(RunKind::SincNet)) => {
-            let config = opts.profile.sincnet(cell.net, cell.trains_on());
-            // The saved settings also name the weights the run started from.
-            let saved = TrainConfig {
-                init_from: None,
-                ..run_config(&run)?
-            };
-            if saved != config {
-                bail!(
-                    "{} holds a run with other settings (another profile?): remove it or choose \
-                     another --out",
-                    run.path().display()
-                );
-            }
-            Ok(checkpoint::load_state(&run)?.is_some_and(|s| s.epochs_done >= config.epochs))
-        }
-        (_, Some(_)) => bail!("{} holds another kind of model", run.path().display()),
-    }
+/// The status of cells that `--only` left out and that are not done.
+const NOT_RUN: &str = "not run (--only)";
+
+/// Runs `f`, turning a panic into an error, so that one cell's panic fails that cell only.
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown".into());
+        bail!("panicked: {why}")
+    })
 }
 
-/// Trains `cell` (resuming its run folder's checkpoint, if any) from its parent's weights.
-fn train_cell(opts: &Options, cell: &Cell, splits: &Splits, cache: &DecodeCache) -> Result<()> {
-    let run = run_of(opts, cell);
-    let (split, train_sets, test): (Split, Vec<Vec<Song>>, Vec<Song>) = match cell.trains_on() {
-        Some(c) => {
-            let (s, train, test) = &splits[&c];
-            (s.clone(), vec![train.clone()], test.clone())
-        }
+/// What a cell's run folder holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Nothing yet.
+    Fresh,
+    /// A SincNet run this many epochs in.
+    Partial(usize),
+    /// A transfer stage trained from weights its previous stage no longer has.
+    Stale,
+    /// The model, trained to the end with the profile's settings on the cell's split.
+    Done,
+}
+
+/// The split a cell trains and is tested on: its corpus's, or the three joined (mixed).
+fn split_of(cell: &Cell, splits: &Splits) -> Split {
+    match cell.trains_on() {
+        Some(c) => splits[&c].0.clone(),
         None => {
             let parts: Vec<(&str, &Split)> = cell
                 .corpora
                 .iter()
                 .map(|c| (c.key(), &splits[c].0))
                 .collect();
-            let mut test = Vec::new();
-            let mut train = Vec::new();
-            for c in &cell.corpora {
-                train.push(prefixed(c, &splits[c].1));
-                test.extend(prefixed(c, &splits[c].2));
+            Split::mixed(&parts)
+        }
+    }
+}
+
+/// What the run folder of `cell` holds; an error when it holds a run of other settings or
+/// another split, which `reproduce` will not overwrite.
+fn state(opts: &Options, cell: &Cell, splits: &Splits) -> Result<State> {
+    let run = run_of(opts, cell);
+    let Some(kind) = run.kind() else {
+        return Ok(State::Fresh);
+    };
+    let other = |what: &str| {
+        anyhow::anyhow!(
+            "{} holds a run with other {what} (another profile or data?): remove it or choose \
+             another --out",
+            run.path().display()
+        )
+    };
+    if run.split().is_file() && run.load_split()?.0 != split_of(cell, splits) {
+        return Err(other("split"));
+    }
+    match (cell.net.features(), kind) {
+        (Some(set), RunKind::Mlp) => {
+            let saved: crate::mlp::experiment::MlpRunConfig = read_json(&run.mlp_config())?
+                .with_context(|| format!("{} vanished", run.mlp_config().display()))?;
+            if saved != opts.profile.mlp(set) {
+                return Err(other("settings"));
             }
-            (Split::mixed(&parts), train, test)
+            Ok(State::Done)
+        }
+        (None, RunKind::SincNet) => {
+            let config = opts.profile.sincnet(cell.net, cell.trains_on());
+            let saved = run_config(&run)?;
+            if !saved.same_run(&TrainConfig {
+                init_from: saved.init_from.clone(),
+                ..config.clone()
+            }) {
+                return Err(other("settings"));
+            }
+            if let Some(parent) = cell.parent() {
+                let now = init::load(run_of(opts, &parent).path(), &config.model)?;
+                let started = saved.init_from.as_ref().map(|i| &i.weights_blake3);
+                if started != Some(&now.from.weights_blake3) {
+                    return Ok(State::Stale);
+                }
+            }
+            let epochs = checkpoint::load_state(&run)?.map_or(0, |s| s.epochs_done);
+            Ok(if epochs >= config.epochs {
+                State::Done
+            } else {
+                State::Partial(epochs)
+            })
+        }
+        _ => bail!("{} holds another kind of model", run.path().display()),
+    }
+}
+
+/// Trains `cell` from its parent's weights, resuming its run folder's checkpoint when
+/// `state` is partial, from scratch when stale; its earlier evaluations are dropped.
+fn train_cell(
+    opts: &Options,
+    cell: &Cell,
+    state: State,
+    splits: &Splits,
+    cache: &DecodeCache,
+) -> Result<()> {
+    let run = run_of(opts, cell);
+    if state == State::Stale {
+        std::fs::remove_dir_all(run.path())
+            .with_context(|| format!("removing {}", run.path().display()))?;
+    }
+    for t in Corpus::ALL {
+        let _ = std::fs::remove_file(eval_path(opts, cell, t));
+    }
+    let (train_sets, test): (Vec<Vec<Song>>, Vec<Song>) = match cell.trains_on() {
+        Some(c) => (vec![splits[&c].1.clone()], splits[&c].2.clone()),
+        None => {
+            let train = cell.corpora.iter().map(|c| prefixed(c, &splits[c].1));
+            let test = cell.corpora.iter().flat_map(|c| prefixed(c, &splits[c].2));
+            (train.collect(), test.collect())
         }
     };
-    split.save(&run.split())?;
+    split_of(cell, splits).save(&run.split())?;
     let mut sink = std::io::sink();
     match cell.net.features() {
         Some(set) => {
@@ -394,7 +492,7 @@ fn train_cell(opts: &Options, cell: &Cell, splits: &Splits, cache: &DecodeCache)
                 &test,
                 &config,
                 &run,
-                run.kind() == Some(RunKind::SincNet),
+                matches!(state, State::Partial(_)),
                 parent.as_deref(),
                 &opts.devices,
                 cache,
@@ -416,6 +514,12 @@ fn prefixed(c: &Corpus, songs: &[Song]) -> Vec<Song> {
         .collect()
 }
 
+/// Where the evaluation of `cell` on the test songs of `on` is kept.
+fn eval_path(opts: &Options, cell: &Cell, on: Corpus) -> PathBuf {
+    let name = format!("{}@{}.json", cell.id().replace('/', "_"), on.key());
+    opts.out.join("evals").join(name)
+}
+
 /// The evaluation of the trained `cell` on the test songs of `on`, computed once and kept in
 /// `evals/` (the run's own evaluation when it is of the same songs).
 fn evaluate_cell(
@@ -425,11 +529,7 @@ fn evaluate_cell(
     splits: &Splits,
     cache: &DecodeCache,
 ) -> Result<Evaluation> {
-    let id = cell.id();
-    let path = opts
-        .out
-        .join("evals")
-        .join(format!("{}@{}.json", id.replace('/', "_"), on.key()));
+    let path = eval_path(opts, cell, on);
     if let Some(e) = read_json(&path)? {
         return Ok(e);
     }

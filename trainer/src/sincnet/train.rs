@@ -50,6 +50,17 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Whether `other` trains the same run: the same settings, starting from the same weights
+    /// (wherever their file now is).
+    pub fn same_run(&self, other: &TrainConfig) -> bool {
+        let digest = |c: &TrainConfig| c.init_from.as_ref().map(|i| i.weights_blake3.clone());
+        let bare = |c: &TrainConfig| TrainConfig {
+            init_from: None,
+            ..c.clone()
+        };
+        digest(self) == digest(other) && bare(self) == bare(other)
+    }
+
     /// The paper's settings for a window of `window_ms` (batches of 32 at 500 ms, else 128).
     pub fn paper(window_ms: u32) -> Self {
         TrainConfig {
@@ -106,7 +117,7 @@ pub fn train(
     let config_path = run.sincnet_config();
     if config_path.exists() {
         let saved: TrainConfig = serde_json::from_slice(&std::fs::read(&config_path)?)?;
-        if resume && saved != *config {
+        if resume && !saved.same_run(config) {
             bail!(
                 "{} holds a run with other settings; resume with the same options or use another run folder",
                 config_path.display()

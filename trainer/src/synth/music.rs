@@ -52,7 +52,7 @@ pub enum Texture {
 pub enum Kit {
     /// Kick, snare and hi-hat.
     Rock,
-    /// Woodblock and small gong.
+    /// Woodblock.
     Woodblock,
     /// Darbuka: low `düm` and high `tek` strokes.
     Darbuka,
