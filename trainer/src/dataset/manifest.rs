@@ -1,5 +1,6 @@
 //! A CSV manifest: a header with `path` and either `quadrant` or `valence` and `arousal`.
-//! Paths are relative to the manifest's folder (or absolute); the id is the path as written.
+//! Paths are relative to the manifest's folder, within it (or absolute); the id is the path
+//! as written.
 
 use super::table::{Table, cell};
 use super::{DatasetError, Issue, Song};
@@ -70,6 +71,15 @@ pub(super) fn load(file: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
                 }
             },
         };
+        if Path::new(rel)
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+        {
+            problem(format!(
+                "{rel} climbs out of the manifest's folder (give an absolute path instead)"
+            ));
+            continue;
+        }
         let path = base.join(rel);
         if !path.is_file() {
             problem(format!("{} does not exist", path.display()));
