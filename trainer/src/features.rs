@@ -42,6 +42,14 @@ impl SongFeatures {
     }
 }
 
+/// The features a cache entry's bytes hold, or `None` when they are not a whole, finite set
+/// of `set`'s values.
+pub fn parse_entry(bytes: &[u8], set: FeatureSet) -> Option<SongFeatures> {
+    serde_json::from_slice::<SongFeatures>(bytes)
+        .ok()
+        .filter(|f| f.complete(set))
+}
+
 /// Where a song's entry lives in the `features` folder of the decode cache: named by the
 /// file's bytes, the set, and every version and setting that changes the values.
 fn entry_path(cache: &DecodeCache, set: FeatureSet, bytes: &[u8]) -> Option<PathBuf> {
@@ -89,8 +97,7 @@ pub fn song_features(
     let entry = entry_path(cache, set, &bytes);
     if let Some(e) = &entry
         && let Ok(stored) = std::fs::read(e)
-        && let Ok(f) = serde_json::from_slice::<SongFeatures>(&stored)
-        && f.complete(set)
+        && let Some(f) = parse_entry(&stored, set)
     {
         return Ok(f);
     }

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 /// A peak below this amplitude (−60 dBFS) counts as silence.
 pub const SILENCE_PEAK: f32 = 1e-3;
 
+/// Largest sample magnitude accepted (full scale is 1; float files may exceed it a little).
+pub const MAX_SAMPLE: f32 = 1e4;
+
 /// Settings of the front-end. Model bundles store them, so inference prepares audio the way
 /// training did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +66,9 @@ pub enum FrontEndError {
     /// This many samples are NaN or infinite.
     #[error("{0} samples are not finite numbers")]
     NonFinite(usize),
+    /// This many samples lie beyond ±[`MAX_SAMPLE`]: not audio (full scale is ±1).
+    #[error("{0} samples lie beyond ±{MAX_SAMPLE} (full scale is ±1): not audio")]
+    OutOfRange(usize),
     /// The whole song peaks below [`SILENCE_PEAK`].
     #[error("silent: peak level {peak_dbfs:.1} dBFS")]
     Silent {
@@ -116,6 +122,12 @@ impl FrontEnd {
         let bad = pcm.samples.iter().filter(|x| !x.is_finite()).count();
         if bad > 0 {
             return Err(FrontEndError::NonFinite(bad));
+        }
+        // Float files may exceed full scale a little; values like 1e30 are garbage, and their
+        // sums would overflow in the down-mix and the resampler.
+        let wild = pcm.samples.iter().filter(|x| x.abs() > MAX_SAMPLE).count();
+        if wild > 0 {
+            return Err(FrontEndError::OutOfRange(wild));
         }
         let mono = to_mono(pcm.samples, pcm.channels);
         resample(&mono, pcm.sample_rate, self.sample_rate)

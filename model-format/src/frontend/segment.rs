@@ -144,7 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_and_channel_errors() {
+    fn non_finite_out_of_range_and_channel_errors() {
         let f = FrontEnd::default();
         let pcm = |s: &'static [f32], ch| super::super::Pcm {
             samples: s,
@@ -154,6 +154,11 @@ mod tests {
         assert_eq!(
             f.to_model_rate(pcm(&[0.0, f32::NAN], 1)),
             Err(FrontEndError::NonFinite(1))
+        );
+        // Finite but absurd (a fuzzed float WAV): refused before the down-mix overflows.
+        assert_eq!(
+            f.to_model_rate(pcm(&[0.5, 3e38, -3e38, 2.0], 2)),
+            Err(FrontEndError::OutOfRange(2))
         );
         assert_eq!(
             f.to_model_rate(pcm(&[0.0], 0)),

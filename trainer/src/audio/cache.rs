@@ -177,13 +177,18 @@ impl DecodeCache {
 
 /// `Ok(None)` when there is no entry, `Err(())` when it exists but is damaged.
 fn read_entry(path: &Path, rate: u32) -> Result<Option<Decoded>, ()> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(_) => return Err(()),
-    };
+    match fs::read(path) {
+        Ok(bytes) => parse_entry(&bytes, rate).map(Some).ok_or(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(_) => Err(()),
+    }
+}
+
+/// The decoded song an entry's bytes hold, or `None` when they are not a whole entry at
+/// `rate`: a wrong magic, rate, length or checksum.
+pub fn parse_entry(bytes: &[u8], rate: u32) -> Option<Decoded> {
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-        return Err(());
+        return None;
     }
     let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
     let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
@@ -191,25 +196,26 @@ fn read_entry(path: &Path, rate: u32) -> Result<Option<Decoded>, ()> {
     let (source_frames, n) = (u64_at(20), u64_at(28));
     let data = &bytes[HEADER_LEN..];
     if entry_rate != rate
-        || data.len() as u64 != n * 4
+        || data.len() as u64 != n.checked_mul(4)?
         || blake3::hash(data).as_bytes() != &bytes[36..HEADER_LEN]
     {
-        return Err(());
+        return None;
     }
     let mono = data
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
         .collect();
-    Ok(Some(Decoded {
+    Some(Decoded {
         mono,
         rate,
         source_rate,
         source_channels,
         source_frames,
-    }))
+    })
 }
 
-fn write_entry(path: &Path, d: &Decoded) -> std::io::Result<()> {
+/// An entry's bytes for `d` (what [`parse_entry`] reads back).
+pub fn entry_bytes(d: &Decoded) -> Vec<u8> {
     let data: Vec<u8> = d.mono.iter().flat_map(|v| v.to_le_bytes()).collect();
     let mut out = Vec::with_capacity(HEADER_LEN + data.len());
     out.extend_from_slice(MAGIC);
@@ -220,7 +226,11 @@ fn write_entry(path: &Path, d: &Decoded) -> std::io::Result<()> {
     out.extend_from_slice(&(d.mono.len() as u64).to_le_bytes());
     out.extend_from_slice(blake3::hash(&data).as_bytes());
     out.extend_from_slice(&data);
-    write_atomically(path, &out)
+    out
+}
+
+fn write_entry(path: &Path, d: &Decoded) -> std::io::Result<()> {
+    write_atomically(path, &entry_bytes(d))
 }
 
 #[cfg(test)]

@@ -124,6 +124,17 @@ pub fn decode_file(path: &Path) -> Result<DecodedPcm, AudioError> {
 /// Packets that fail to decode inside an otherwise good stream are skipped, as players do; a
 /// stream in which more than half of the packets fail, or that yields no samples, is an error.
 pub fn decode_bytes(path: &Path, bytes: Vec<u8>) -> Result<DecodedPcm, AudioError> {
+    // symphonia's readers panic on some malformed headers (an overflow in WAV's `fmt ` chunk,
+    // found by fuzzing): such a file is an error naming it, not a crash.
+    std::panic::catch_unwind(|| decode_unguarded(path, bytes)).unwrap_or_else(|_| {
+        Err(AudioError::new(
+            path,
+            "not a supported audio file (its decoder failed on malformed data)",
+        ))
+    })
+}
+
+fn decode_unguarded(path: &Path, bytes: Vec<u8>) -> Result<DecodedPcm, AudioError> {
     let fail = |reason: String| AudioError::new(path, reason);
     if bytes.is_empty() {
         return Err(fail("empty file".into()));

@@ -179,25 +179,25 @@ impl Split {
         let text = std::fs::read_to_string(path)
             .map_err(|e| DatasetError::new(path, format!("cannot read: {e}")))?;
         let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
-        let split: Split = serde_json::from_str(&text)
-            .map_err(|e| DatasetError::new(path, format!("not a split manifest: {e}")))?;
+        let split = Split::parse(&text).map_err(|e| DatasetError::new(path, e))?;
+        Ok((split, hash))
+    }
+
+    /// Reads a manifest's text, checking its version and that no song is on both sides.
+    pub fn parse(text: &str) -> Result<Split, String> {
+        let split: Split =
+            serde_json::from_str(text).map_err(|e| format!("not a split manifest: {e}"))?;
         if split.format != SPLIT_FORMAT {
-            return Err(DatasetError::new(
-                path,
-                format!(
-                    "split manifest format {} (this trainer reads {SPLIT_FORMAT})",
-                    split.format
-                ),
+            return Err(format!(
+                "split manifest format {} (this trainer reads {SPLIT_FORMAT})",
+                split.format
             ));
         }
         let train: BTreeSet<&str> = split.train.iter().map(|s| s.id.as_str()).collect();
         if let Some(s) = split.test.iter().find(|s| train.contains(s.id.as_str())) {
-            return Err(DatasetError::new(
-                path,
-                format!("song {} is in both train and test", s.id),
-            ));
+            return Err(format!("song {} is in both train and test", s.id));
         }
-        Ok((split, hash))
+        Ok(split)
     }
 
     /// The dataset's songs on each side, checking that every listed song is still there

@@ -92,12 +92,24 @@ fn read_csv(path: &Path) -> Result<Table, DatasetError> {
 }
 
 fn read_sheet(path: &Path) -> Result<Table, DatasetError> {
-    let mut wb = calamine::open_workbook_auto(path)
-        .map_err(|e| DatasetError::new(path, format!("cannot read spreadsheet: {e}")))?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or_else(|| DatasetError::new(path, "the workbook has no sheet"))?
-        .map_err(|e| DatasetError::new(path, format!("cannot read first sheet: {e}")))?;
+    // calamine panics on some malformed workbooks (an overflow on a reversed `dimension`,
+    // found by fuzzing): a damaged file is an error naming it, not a crash.
+    let opened = std::panic::catch_unwind(|| {
+        let mut wb = calamine::open_workbook_auto(path)
+            .map_err(|e| format!("cannot read spreadsheet: {e}"))?;
+        wb.worksheet_range_at(0)
+            .ok_or_else(|| "the workbook has no sheet".to_string())?
+            .map_err(|e| format!("cannot read first sheet: {e}"))
+    });
+    let range = match opened {
+        Ok(r) => r.map_err(|e| DatasetError::new(path, e))?,
+        Err(_) => {
+            return Err(DatasetError::new(
+                path,
+                "cannot read spreadsheet: the workbook is malformed (its reader failed)",
+            ));
+        }
+    };
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     let mut rows = range.rows().enumerate().map(|(i, r)| {
         (

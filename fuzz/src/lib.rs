@@ -1,0 +1,11 @@
+//! Fuzzing every parser that reads untrusted bytes: model bundles, the decode and feature
+//! cache entries, split manifests, CH-818 annotation files, and audio files through decoding,
+//! the front-end and both feature extractors.
+//!
+//! - [`targets`]: one function per parser, with valid seed inputs; none may panic;
+//! - [`engine`]: a seeded mutation fuzzer over a target (blind: it mutates the seeds and the
+//!   inputs given to it, without coverage feedback);
+//! - `regressions/<target>/`: every input that once crashed a target, replayed by the tests.
+
+pub mod engine;
+pub mod targets;
