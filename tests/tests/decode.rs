@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{fixture, write_float_wav};
 use model_format::FrontEnd;
 use std::f64::consts::PI;
 use std::path::Path;
@@ -173,19 +173,6 @@ fn silent_and_too_short_songs_fail_in_the_front_end() {
     let decoded = cache.load(&short).unwrap();
     let err = cache.front_end().segment(&decoded.mono).unwrap_err();
     assert!(err.to_string().contains("too short"), "{err}");
-}
-
-/// A 32-bit float WAV of `channels` channels at `rate` holding `samples` (interleaved).
-fn write_float_wav(path: &Path, channels: u16, rate: u32, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    samples.iter().for_each(|&v| w.write_sample(v).unwrap());
-    w.finalize().unwrap();
 }
 
 /// 3 s of a 440 Hz tone of 0.5 in the first of `channels` channels, silence in the others.

@@ -3,24 +3,9 @@
 
 mod common;
 
-use common::{fixture, inspect_json, trainer, trainer_ok};
+use common::{fixture, inspect_json, trainer, trainer_ok, write_float_wav};
 use std::fs;
 use std::path::Path;
-
-/// A 16-bit PCM WAV of `samples` (interleaved) at `rate`.
-fn wav(path: &Path, channels: u16, rate: u32, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &s in samples {
-        w.write_sample(s).unwrap();
-    }
-    w.finalize().unwrap();
-}
 
 /// A 440 Hz tone of `seconds` on every channel.
 fn tone(channels: u16, rate: u32, seconds: f64) -> Vec<f32> {
@@ -48,12 +33,12 @@ fn write_bad_files(dir: &Path) -> Vec<(&'static str, Option<&'static str>)> {
     cut("tones.ogg", "truncated.ogg", 0.4);
     cut("tones.flac", "truncated.flac", 0.4);
     cut("tones.ogg", "stub.ogg", 0.01);
-    wav(&dir.join("whole.wav"), 1, 16_000, &tone(1, 16_000, 6.0));
+    write_float_wav(&dir.join("whole.wav"), 1, 16_000, &tone(1, 16_000, 6.0));
     let whole = fs::read(dir.join("whole.wav")).unwrap();
     fs::write(dir.join("truncated.wav"), &whole[..whole.len() / 3]).unwrap();
     fs::remove_file(dir.join("whole.wav")).unwrap();
     fs::write(dir.join("empty.wav"), b"").unwrap();
-    wav(&dir.join("header-only.wav"), 2, 44_100, &[]);
+    write_float_wav(&dir.join("header-only.wav"), 2, 44_100, &[]);
     fs::write(
         dir.join("image.mp3"),
         b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0",
@@ -63,26 +48,26 @@ fn write_bad_files(dir: &Path) -> Vec<(&'static str, Option<&'static str>)> {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     fs::write(dir.join("random.flac"), random).unwrap();
-    wav(
+    write_float_wav(
         &dir.join("eight-channels.wav"),
         8,
         48_000,
         &tone(8, 48_000, 5.0),
     );
-    wav(&dir.join("192k.wav"), 1, 192_000, &tone(1, 192_000, 5.0));
-    wav(&dir.join("8k.wav"), 1, 8_000, &tone(1, 8_000, 5.0));
+    write_float_wav(&dir.join("192k.wav"), 1, 192_000, &tone(1, 192_000, 5.0));
+    write_float_wav(&dir.join("8k.wav"), 1, 8_000, &tone(1, 8_000, 5.0));
     let mut nan = tone(1, 16_000, 5.0);
     nan[1000] = f32::NAN;
     nan[2000] = f32::INFINITY;
     nan[3000] = f32::NEG_INFINITY;
-    wav(&dir.join("nan.wav"), 1, 16_000, &nan);
-    wav(
+    write_float_wav(&dir.join("nan.wav"), 1, 16_000, &nan);
+    write_float_wav(
         &dir.join("silence.wav"),
         2,
         44_100,
         &vec![0.0; 2 * 44_100 * 5],
     );
-    wav(&dir.join("blip.wav"), 1, 44_100, &tone(1, 44_100, 0.1));
+    write_float_wav(&dir.join("blip.wav"), 1, 44_100, &tone(1, 44_100, 0.1));
     vec![
         ("truncated.mp3", None),
         ("truncated.ogg", None),

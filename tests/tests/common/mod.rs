@@ -126,3 +126,16 @@ impl Scratch {
         )
     }
 }
+
+/// A 32-bit float WAV of `channels` channels at `rate` holding `samples` (interleaved).
+pub fn write_float_wav(path: &Path, channels: u16, rate: u32, samples: &[f32]) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    samples.iter().for_each(|&v| w.write_sample(v).unwrap());
+    w.finalize().unwrap();
+}

@@ -74,6 +74,25 @@ struct Line {
     ours: Result<(Pfra, Pfra), String>,
 }
 
+impl Line {
+    /// The paper's numbers, ours per segment, the difference and ours per song, as text.
+    fn cells(&self) -> [String; 4] {
+        let paper = self.published.as_ref().map_or("–".into(), slash);
+        match (&self.ours, &self.published) {
+            (Ok((seg, song)), p) => [
+                paper,
+                slash(seg),
+                p.map_or("–".into(), |p| {
+                    let d: Vec<String> = (0..4).map(|k| signed(seg[k] - p[k])).collect();
+                    d.join("/")
+                }),
+                slash(song),
+            ],
+            (Err(why), _) => [paper, why.clone(), "–".into(), "–".into()],
+        }
+    }
+}
+
 struct Report<'a> {
     results: &'a Results,
 }
@@ -197,18 +216,7 @@ impl Report<'_> {
              | ours − paper | ours (songs) |\n|---|---|---|---|---|---|---|\n",
         );
         for l in self.lines() {
-            let paper = l.published.as_ref().map_or("–".into(), slash);
-            let (ours, diff, songs) = match (&l.ours, &l.published) {
-                (Ok((seg, song)), p) => (
-                    slash(seg),
-                    p.map_or("–".into(), |p| {
-                        let d: Vec<String> = (0..4).map(|k| signed(seg[k] - p[k])).collect();
-                        d.join("/")
-                    }),
-                    slash(song),
-                ),
-                (Err(why), _) => (why.clone(), "–".into(), "–".into()),
-            };
+            let [paper, ours, diff, songs] = l.cells();
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {paper} | {ours} | {diff} | {songs} |",
@@ -260,11 +268,7 @@ impl Report<'_> {
             for (t, e) in &cell.evals {
                 let _ = writeln!(s, "\n**{}** on {}\n", cell.id, t.name());
                 s.push_str(&confusion_md(&e.segment));
-                if cell.setup == Setup::Within
-                    && cell.corpora == [*t]
-                    && let Some((_, _, m)) =
-                        published.iter().find(|(n, c, _)| *n == cell.net && c == t)
-                {
+                if let Some(m) = published_beside(&published, cell, *t) {
                     s.push_str("\nthe paper's:\n\n");
                     s.push_str(&confusion_md(m));
                 }
@@ -306,18 +310,7 @@ impl Report<'_> {
              <th>ours − paper</th><th>ours (songs)</th></tr>\n",
         );
         for l in self.lines() {
-            let paper = l.published.as_ref().map_or("–".into(), slash);
-            let (ours, diff, songs) = match (&l.ours, &l.published) {
-                (Ok((seg, song)), p) => (
-                    slash(seg),
-                    p.map_or("–".into(), |p| {
-                        let d: Vec<String> = (0..4).map(|k| signed(seg[k] - p[k])).collect();
-                        d.join("/")
-                    }),
-                    slash(song),
-                ),
-                (Err(why), _) => (why.clone(), "–".into(), "–".into()),
-            };
+            let [paper, ours, diff, songs] = l.cells();
             let _ = writeln!(
                 s,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{paper}</td><td>{}</td><td>{diff}</td><td>{songs}</td></tr>",
@@ -363,11 +356,7 @@ impl Report<'_> {
                     &e.segment,
                     &q,
                 )?);
-                if cell.setup == Setup::Within
-                    && cell.corpora == [*t]
-                    && let Some((_, _, m)) =
-                        published.iter().find(|(n, c, _)| *n == cell.net && c == t)
-                {
+                if let Some(m) = published_beside(&published, cell, *t) {
                     s.push_str(&confusion_svg(
                         &format!("paper: {} on {}", cell.net.name(), t.short()),
                         m,
@@ -440,6 +429,19 @@ impl Report<'_> {
         s.push_str("</body></html>\n");
         Ok(s)
     }
+}
+
+/// The paper's confusion matrix of a within cell on its own test set, where it published one.
+fn published_beside<'a>(
+    published: &'a [(Net, Corpus, Confusion)],
+    cell: &crate::reproduce::CellResult,
+    test: Corpus,
+) -> Option<&'a Confusion> {
+    let own = cell.setup == Setup::Within && cell.corpora == [test];
+    published
+        .iter()
+        .find(|(n, c, _)| own && *n == cell.net && *c == test)
+        .map(|(_, _, m)| m)
 }
 
 fn confusion_md(m: &Confusion) -> String {
