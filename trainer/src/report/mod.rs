@@ -176,12 +176,15 @@ impl Report<'_> {
             ));
         }
         let done = r.cells.iter().filter(|c| c.status == "done").count();
+        let training: f64 = r.cells.iter().map(|c| c.train_seconds).sum();
         h.push(format!(
             "{done} of {} cells done; this run of `trainer reproduce` took {} on {} CPU threads \
-             (cells already done cost nothing).",
+             (cells already done cost nothing); the cells' training took {} in all, over every \
+             run that did it (data preparation and evaluation not counted).",
             r.cells.len(),
             duration(r.wall_seconds),
-            r.threads
+            r.threads,
+            duration(training)
         ));
         for c in r.cells.iter().filter(|c| c.status != "done") {
             h.push(format!("{}: {}", c.id, c.status));
