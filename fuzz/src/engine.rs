@@ -46,12 +46,7 @@ pub struct Report {
 pub fn run_one(target: &Target, input: &[u8]) -> Option<String> {
     catch_unwind(AssertUnwindSafe(|| (target.run)(input)))
         .err()
-        .map(|p| {
-            p.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic without a message".into())
-        })
+        .map(|p| trainer::panic_message(&*p))
 }
 
 /// Fuzzes `target` from its seeds and `corpus` (more inputs to mutate) within `budget`.

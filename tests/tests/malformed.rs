@@ -73,8 +73,8 @@ fn write_bad_files(dir: &Path) -> Vec<(&'static str, Option<&'static str>)> {
         ("truncated.ogg", None),
         ("truncated.flac", None),
         ("truncated.wav", None),
-        ("stub.ogg", Some("")),
-        ("empty.wav", Some("")),
+        ("stub.ogg", Some("not a supported audio file")),
+        ("empty.wav", Some("empty file")),
         ("header-only.wav", Some("no audio samples")),
         ("image.mp3", Some("not a supported audio file")),
         ("random.flac", Some("not a supported audio file")),
@@ -83,7 +83,7 @@ fn write_bad_files(dir: &Path) -> Vec<(&'static str, Option<&'static str>)> {
         ("8k.wav", None),
         ("nan.wav", Some("not finite")),
         ("silence.wav", Some("silent")),
-        ("blip.wav", Some("")),
+        ("blip.wav", Some("too short")),
     ]
 }
 
@@ -125,7 +125,7 @@ fn a_corpus_of_bad_files_is_reported_file_by_file_and_the_rest_is_done() {
     };
     for (name, reason) in &bad {
         match (reason, failed(name)) {
-            (Some(r), Some(msg)) => assert!(msg.contains(r) && msg.len() > 8, "{name}: {msg}"),
+            (Some(r), Some(msg)) => assert!(msg.contains(r), "{name}: {msg}"),
             (Some(_), None) => panic!("{name} was not reported"),
             (None, _) => {}
         }

@@ -39,3 +39,13 @@ pub mod run;
 pub mod sincnet;
 pub mod synth;
 pub mod train;
+
+/// The message a panic carried (`panic!` with a literal or a formatted one), for reporting a
+/// panic caught with `catch_unwind` as an error.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "a panic without a message".into())
+}

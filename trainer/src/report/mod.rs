@@ -377,14 +377,7 @@ impl Report<'_> {
                         .filter_map(|e| f(e).map(|v| (e.epoch as f64, v)))
                         .collect::<Vec<_>>()
                 };
-                let loss = pts(&|e| Some(e.loss));
-                let top = loss.iter().map(|p| p.1).fold(0.0, f64::max);
-                s.push_str(&figures::curves(
-                    &format!("{}: loss", cell.id),
-                    "NLL",
-                    &[("loss".into(), loss)],
-                    top * 1.1,
-                )?);
+                s.push_str(&loss_svg(&cell.id, "NLL", pts(&|e| Some(e.loss)))?);
                 let series = vec![
                     (
                         "train windows".to_string(),
@@ -408,13 +401,7 @@ impl Report<'_> {
                     .enumerate()
                     .map(|(i, v)| ((i + 1) as f64, *v))
                     .collect();
-                let top = loss.iter().map(|p| p.1).fold(0.0, f64::max);
-                s.push_str(&figures::curves(
-                    &format!("{}: loss", cell.id),
-                    "loss",
-                    &[("loss".into(), loss)],
-                    top * 1.1,
-                )?);
+                s.push_str(&loss_svg(&cell.id, "loss", loss)?);
             }
         }
         s.push_str("</div>\n<h2>Where the numbers cannot be compared</h2>\n<ul>\n");
@@ -445,6 +432,17 @@ fn published_beside<'a>(
         .iter()
         .find(|(n, c, _)| own && *n == cell.net && *c == test)
         .map(|(_, _, m)| m)
+}
+
+/// A cell's loss per epoch, on a scale a tenth above its highest point.
+fn loss_svg(id: &str, y_label: &str, loss: Vec<(f64, f64)>) -> Result<String> {
+    let top = loss.iter().map(|p| p.1).fold(0.0, f64::max);
+    figures::curves(
+        &format!("{id}: loss"),
+        y_label,
+        &[("loss".into(), loss)],
+        top * 1.1,
+    )
 }
 
 fn confusion_md(m: &Confusion) -> String {

@@ -73,8 +73,6 @@ pub struct CorpusSource {
 pub struct CellResult {
     /// The cell's id (its run folder below `runs/`).
     pub id: String,
-    /// The model's name.
-    pub model: String,
     /// The model's key.
     pub net: grid::Net,
     /// The set-up.
@@ -211,7 +209,6 @@ pub fn reproduce(opts: &Options, cache: &DecodeCache, out: &mut dyn Write) -> Re
             .map(|r| r.loss_curve)
             .unwrap_or_default();
         results.push(CellResult {
-            model: cell.net.name().to_string(),
             net: cell.net,
             setup: cell.setup,
             corpora: cell.corpora.clone(),
@@ -361,14 +358,8 @@ const NOT_RUN: &str = "not run (--only)";
 
 /// Runs `f`, turning a panic into an error, so that one cell's panic fails that cell only.
 fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        let why = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown".into());
-        bail!("panicked: {why}")
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|p| bail!("panicked: {}", crate::panic_message(&*p)))
 }
 
 /// What a cell's run folder holds.
