@@ -357,7 +357,7 @@ fn the_real_corpus_leaves_out_every_held_out_recording() {
         .count();
     assert!(
         stdout.contains(&format!(
-            "{listed} held-out recordings and their variants excluded"
+            "{listed} held-out recordings, their variants and parts excluded"
         )),
         "{stdout}"
     );
