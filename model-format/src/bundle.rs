@@ -6,7 +6,9 @@
 //! standard configuration). The weights inside are a burnpack of the model's parameters,
 //! optionally in f16. A truncated, corrupted, foreign or newer file is a [`BundleError`].
 //!
-//! Version 2 added the MLP; a version 1 file (SincNet only) reads unchanged.
+//! Version 2 added the MLP; version 3, the valence–arousal regression head: its payload is
+//! version 2's followed by an [`Extension`] (bincode too). Files of versions 1 and 2 read
+//! unchanged, and a bundle is written in the oldest version that holds it.
 
 use crate::features::FeatureSet;
 use crate::mlp::{FeaturePipeline, Mlp, MlpConfig};
@@ -20,7 +22,7 @@ use serde::{Deserialize, Serialize};
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 8] = b"MERMODEL";
 /// The version this code writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest version this code reads.
 const OLDEST_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
@@ -121,6 +123,16 @@ pub struct Bundle {
     pub weights_dtype: WeightsDType,
     /// Burnpack of the parameters.
     pub weights: Vec<u8>,
+    /// The network regresses valence and arousal beside the quadrant (its weights hold the
+    /// `va_head`). Stored in the version 3 [`Extension`].
+    #[serde(skip)]
+    pub va_head: bool,
+}
+
+/// What version 3 appends to the payload. Later versions may append more fields.
+#[derive(Serialize, Deserialize)]
+struct Extension {
+    va_head: bool,
 }
 
 /// Why a bundle could not be read.
@@ -231,16 +243,33 @@ impl Bundle {
             provenance,
             weights_dtype,
             weights,
+            va_head: false,
+        }
+    }
+
+    /// The oldest format version that holds this bundle.
+    pub fn format_version(&self) -> u32 {
+        if self.va_head {
+            3
+        } else {
+            self.model.format_version()
         }
     }
 
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = bincode::serde::encode_to_vec(self, bincode::config::standard())
-            .expect("a bundle serialises");
+        let config = bincode::config::standard();
+        let version = self.format_version();
+        let mut payload = bincode::serde::encode_to_vec(self, config).expect("a bundle serialises");
+        if version >= 3 {
+            let extension = Extension {
+                va_head: self.va_head,
+            };
+            payload.extend(bincode::serde::encode_to_vec(extension, config).expect("serialises"));
+        }
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&self.model.format_version().to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         out.extend_from_slice(blake3::hash(&payload).as_bytes());
         out.extend_from_slice(&payload);
@@ -277,9 +306,16 @@ impl Bundle {
         if blake3::hash(payload).as_bytes() != &bytes[20..HEADER_LEN] {
             return Err(BundleError::Checksum);
         }
-        let (bundle, used): (Bundle, usize) =
-            bincode::serde::decode_from_slice(payload, bincode::config::standard())
-                .map_err(|e| BundleError::Malformed(e.to_string()))?;
+        let config = bincode::config::standard();
+        let malformed = |e: bincode::error::DecodeError| BundleError::Malformed(e.to_string());
+        let (mut bundle, mut used): (Bundle, usize) =
+            bincode::serde::decode_from_slice(payload, config).map_err(malformed)?;
+        if version >= 3 {
+            let (extension, more): (Extension, usize) =
+                bincode::serde::decode_from_slice(&payload[used..], config).map_err(malformed)?;
+            bundle.va_head = extension.va_head;
+            used += more;
+        }
         if used != payload.len() {
             return Err(BundleError::Malformed(
                 "trailing bytes in the payload".into(),
@@ -370,6 +406,9 @@ impl Bundle {
         let mut model = config
             .init(device)
             .map_err(|e| BundleError::Malformed(e.to_string()))?;
+        if self.va_head {
+            model = model.with_va_head();
+        }
         unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
         Ok(model)
     }
@@ -389,6 +428,9 @@ impl Bundle {
         };
         self.check()?;
         let mut model = config.init(device);
+        if self.va_head {
+            model = model.with_va_head();
+        }
         unpack_weights(&mut model, &self.weights, self.weights_dtype)?;
         Ok((model, *features, pipeline.clone()))
     }
@@ -428,6 +470,7 @@ mod tests {
             },
             weights_dtype: dtype,
             weights: pack_weights(&model, dtype).unwrap(),
+            va_head: false,
         };
         (b, model)
     }
@@ -555,6 +598,47 @@ mod tests {
         assert!(matches!(
             Bundle::from_bytes(&v1),
             Err(BundleError::Unsupported { found: 0 })
+        ));
+    }
+
+    #[test]
+    fn a_regression_head_makes_version_3_and_round_trips() {
+        let device = Device::flex();
+        let (plain, _) = bundle(WeightsDType::F32);
+        let model = tiny().init(&device).unwrap().with_va_head();
+        let b = Bundle {
+            weights: pack_weights(&model, WeightsDType::F32).unwrap(),
+            va_head: true,
+            ..plain.clone()
+        };
+        let bytes = b.to_bytes();
+        assert_eq!(bytes[8..12], 3u32.to_le_bytes());
+        let back = Bundle::from_bytes(&bytes).unwrap();
+        assert_eq!(back, b);
+        let x = Tensor::<2>::from_data(TensorData::new(vec![0.1f32; 3200], [1, 3200]), &device);
+        let va = |m: &SincNet| -> Vec<f32> {
+            let (_, va) = m.valid().forward_va(x.clone());
+            va.expect("a head").into_data().try_to_vec().unwrap()
+        };
+        let loaded = back.sincnet(&device).unwrap();
+        assert_eq!(va(&loaded), va(&model));
+        assert!(va(&loaded).iter().all(|v| v.abs() < 1.0));
+        // The flag and the weights must agree: a head the weights lack is an error.
+        let lying = Bundle {
+            va_head: true,
+            ..plain.clone()
+        };
+        let err = Bundle::from_bytes(&lying.to_bytes())
+            .unwrap()
+            .sincnet(&device)
+            .unwrap_err();
+        assert!(matches!(err, BundleError::Weights(_)), "{err}");
+        // A version 3 file cut short of its extension, or with bytes after it, is malformed.
+        let mut cut = plain.to_bytes();
+        cut[8..12].copy_from_slice(&3u32.to_le_bytes());
+        assert!(matches!(
+            Bundle::from_bytes(&cut),
+            Err(BundleError::Malformed(_))
         ));
     }
 

@@ -3,7 +3,8 @@
 //! A [`Model`] is a bundle's network on a device with what it needs to read a song: its
 //! front-end, its window and hop (SincNet), or its features and their pipeline (MLP).
 //! [`Model::batches`] turns a song's [`Input`] into the input tensors the network takes, and
-//! [`Batches::finish`] turns the network's log-posteriors into a [`SongPrediction`]. The host
+//! [`Batches::finish`] turns the network's outputs (log-posteriors, then valence and arousal
+//! where the model regresses them) into a [`SongPrediction`]. The host
 //! runs each batch through [`Model::forward`] and reads the result back: synchronously natively
 //! ([`Model::predict`] does it all), with `into_data_async` in the browser, where WebGPU allows
 //! no synchronous reads. Symphonia leaves its decode loop to the caller the same way.
@@ -65,10 +66,10 @@ pub enum InferenceError {
         /// Spans given.
         spans: usize,
     },
-    /// The host handed back another number of log-posteriors than the batches asked for.
-    #[error("{found} log-posteriors where {expected} were expected")]
+    /// The host handed back another number of outputs than the batches asked for.
+    #[error("{found} outputs where {expected} were expected")]
     Outputs {
-        /// Values the batches' rows of 4 make.
+        /// Values the batches' rows of [`Model::outputs`] make.
         expected: usize,
         /// Values given.
         found: usize,
@@ -249,11 +250,30 @@ impl Model {
         }
     }
 
-    /// A batch from [`Batches`] → log-posteriors `[n, 4]`.
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+    /// Whether the network regresses valence and arousal beside the quadrant.
+    pub fn regresses_va(&self) -> bool {
         match &self.net {
-            Net::SincNet { model, .. } => model.forward(x),
-            Net::Mlp { model, .. } => model.forward(x),
+            Net::SincNet { model, .. } => model.va_head.is_some(),
+            Net::Mlp { model, .. } => model.va_head.is_some(),
+        }
+    }
+
+    /// Values per row of [`Model::forward`]'s output: 4 log-posteriors, then valence and
+    /// arousal when the network regresses them.
+    pub fn outputs(&self) -> usize {
+        if self.regresses_va() { 6 } else { 4 }
+    }
+
+    /// A batch from [`Batches`] → `[n, outputs]`: log-posteriors `[n, 4]`, then valence and
+    /// arousal `[n, 2]` from a network that regresses them, so one read-back takes both.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let (log_probs, va) = match &self.net {
+            Net::SincNet { model, .. } => model.forward_va(x),
+            Net::Mlp { model, .. } => model.forward_va(x),
+        };
+        match va {
+            Some(va) => Tensor::cat(vec![log_probs, va], 1),
+            None => log_probs,
         }
     }
 
@@ -305,16 +325,16 @@ impl Model {
     /// in the browser.
     pub fn predict(&self, input: Input<'_>) -> Result<SongPrediction, InferenceError> {
         let mut batches = self.batches(input)?;
-        let mut log_probs = Vec::new();
+        let mut outputs = Vec::new();
         for x in batches.by_ref() {
-            let lp: Vec<f32> = self
+            let out: Vec<f32> = self
                 .forward(x?)
                 .into_data()
                 .try_into_vec_as()
-                .expect("log-posteriors are floats");
-            log_probs.extend(lp);
+                .expect("outputs are floats");
+            outputs.extend(out);
         }
-        batches.finish(&log_probs)
+        batches.finish(&outputs)
     }
 }
 
@@ -349,36 +369,38 @@ impl Batches<'_> {
         self.total
     }
 
-    /// The song's prediction from the log-posteriors of every batch, in order (`[n · 4]`).
-    pub fn finish(self, log_probs: &[f32]) -> Result<SongPrediction, InferenceError> {
+    /// The song's prediction from the outputs of every batch, in order (`[n · outputs]`, see
+    /// [`Model::forward`]).
+    pub fn finish(self, outputs: &[f32]) -> Result<SongPrediction, InferenceError> {
         let plan = self.plan.as_ref();
         let rows = match self.input {
             Input::Segments(_) => plan.map_or(0, |p| p.windows.len()),
             Input::FeatureSegments(s) => s.len(),
             Input::Features { rows, .. } => rows.len(),
         };
-        if log_probs.len() != rows * 4 {
+        let width = self.model.outputs();
+        if outputs.len() != rows * width {
             return Err(InferenceError::Outputs {
-                expected: rows * 4,
-                found: log_probs.len(),
+                expected: rows * width,
+                found: outputs.len(),
             });
         }
-        let per_segment = |spans: &[(f64, f64)]| {
-            let rows: Vec<[f32; 4]> = log_probs
-                .chunks_exact(4)
-                .map(|c| [c[0], c[1], c[2], c[3]])
-                .collect();
-            from_segments(spans, &rows)
-        };
+        let log_probs: Vec<[f32; 4]> = outputs
+            .chunks_exact(width)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect();
+        let va: Option<Vec<[f32; 2]>> =
+            (width == 6).then(|| outputs.chunks_exact(width).map(|c| [c[4], c[5]]).collect());
         Ok(match self.input {
             Input::Segments(segments) => aggregate(
                 plan.expect("a SincNet's batches have a plan"),
                 segments,
-                log_probs,
+                log_probs.as_flattened(),
+                va.as_deref(),
                 self.model.front_end.sample_rate,
             ),
-            Input::FeatureSegments(s) => per_segment(&s.spans()),
-            Input::Features { spans, .. } => per_segment(spans),
+            Input::FeatureSegments(s) => from_segments(&s.spans(), &log_probs, va.as_deref()),
+            Input::Features { spans, .. } => from_segments(spans, &log_probs, va.as_deref()),
         })
     }
 
@@ -511,7 +533,7 @@ mod tests {
             &Device::flex(),
         );
         let lp: Vec<f32> = model.valid().forward(x).into_data().try_to_vec().unwrap();
-        let whole = aggregate(&plan, &segments, &lp, 16_000);
+        let whole = aggregate(&plan, &segments, &lp, None, 16_000);
         for (a, b) in p.probabilities.iter().zip(whole.probabilities) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }

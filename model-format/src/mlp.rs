@@ -29,42 +29,71 @@ impl MlpConfig {
 
     /// scikit-learn's initialisation: weights and biases uniform in ±√(6 / (fan_in + fan_out)).
     pub fn init(&self, device: &Device) -> Mlp {
-        let layer = |i: usize, o: usize| {
-            let bound = (6.0 / (i + o) as f64).sqrt();
-            LinearConfig::new(i, o)
-                .with_initializer(Initializer::Uniform {
-                    min: -bound,
-                    max: bound,
-                })
-                .init(device)
-        };
+        let layer = |i, o| sklearn_layer(i, o, device);
         Mlp {
             hidden: layer(self.inputs, self.hidden),
             output: layer(self.hidden, self.classes),
+            va_head: None,
         }
     }
 }
 
-/// One hidden ReLU layer, then class logits.
+fn sklearn_layer(fan_in: usize, fan_out: usize, device: &Device) -> Linear {
+    let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    LinearConfig::new(fan_in, fan_out)
+        .with_initializer(Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        })
+        .init(device)
+}
+
+/// One hidden ReLU layer, then class logits (and optionally valence and arousal).
 #[derive(Module, Debug)]
 pub struct Mlp {
     /// Input to hidden layer, `[inputs → hidden]`, followed by ReLU.
     pub hidden: Linear,
     /// Hidden layer to class logits, `[hidden → classes]`.
     pub output: Linear,
+    /// Hidden layer to valence and arousal, `[hidden → 2]`, read through tanh; `None` in the
+    /// paper's network.
+    pub va_head: Option<Linear>,
 }
 
 impl Mlp {
+    /// The network with a freshly initialised valence–arousal head (replacing any it had).
+    pub fn with_va_head(mut self) -> Mlp {
+        let device = self.output.weight.device();
+        let [hidden, _] = self.output.weight.dims();
+        self.va_head = Some(sklearn_layer(hidden, 2, &device));
+        self
+    }
+
     /// `[B, inputs]` → log-probabilities `[B, classes]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward_va(x).0
+    }
+
+    /// `[B, inputs]` → log-probabilities `[B, classes]` and, with a regression head, valence
+    /// and arousal `[B, 2]` in (−1, 1).
+    pub fn forward_va(&self, x: Tensor<2>) -> (Tensor<2>, Option<Tensor<2>>) {
         let h = burn::tensor::activation::relu(self.hidden.forward(x)); // [B, hidden]
-        burn::tensor::activation::log_softmax(self.output.forward(h), 1)
+        let va =
+            (self.va_head.as_ref()).map(|l| burn::tensor::activation::tanh(l.forward(h.clone())));
+        (
+            burn::tensor::activation::log_softmax(self.output.forward(h), 1),
+            va,
+        )
     }
 
     /// Sum of the squared weights (not biases): the L2 penalty's norm.
     pub fn weight_norm2(&self) -> Tensor<1> {
         let sq = |w: Tensor<2>| w.powf_scalar(2.0).sum();
-        sq(self.hidden.weight.val()) + sq(self.output.weight.val())
+        let norm = sq(self.hidden.weight.val()) + sq(self.output.weight.val());
+        match &self.va_head {
+            Some(l) => norm + sq(l.weight.val()),
+            None => norm,
+        }
     }
 }
 

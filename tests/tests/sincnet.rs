@@ -263,9 +263,9 @@ fn damaged_bundles_are_clear_errors() {
     );
 }
 
-/// Data-parallel training (two replicas, here both on the CPU) is deterministic through the
-/// whole loop; that a sharded step moves the weights as one device does is the unit test
-/// `a_sharded_step_equals_one_device_but_for_batch_norm_statistics`.
+/// Data-parallel training (two replicas, here both on the CPU), regression head included, is
+/// deterministic through the whole loop; that a sharded step moves the weights as one device
+/// does is the unit test `a_sharded_step_equals_one_device_but_for_batch_norm_statistics`.
 #[test]
 fn data_parallel_training_is_deterministic() {
     use burn::prelude::Device;
@@ -287,6 +287,8 @@ fn data_parallel_training_is_deterministic() {
             SongSegments {
                 id: format!("song{i}"),
                 quadrant: q,
+                // Half the songs rated, for the regression head.
+                va: (i < 4).then(|| [0.5 - q.index() as f32 / 4.0, 0.25]),
                 segments: FrontEnd::default().segment(&x).unwrap(),
             }
         })
@@ -297,6 +299,7 @@ fn data_parallel_training_is_deterministic() {
     config.batches_per_epoch = 3;
     config.epochs = 2;
     config.eval_every = 100;
+    config.va_head = true;
     let tmp = tempfile::tempdir().unwrap();
     let run = |name: &str, devices: &[Device]| {
         let (model, history) = train(
@@ -318,7 +321,12 @@ fn data_parallel_training_is_deterministic() {
             burn::prelude::TensorData::new(x, [2, 3200]),
             &Device::flex(),
         );
-        let out: Vec<f32> = model.forward(x).into_data().try_into_vec_as().unwrap();
+        let (log_probs, va) = model.forward_va(x);
+        let va = va.expect("the run trains a regression head");
+        let out: Vec<f32> = burn::prelude::Tensor::cat(vec![log_probs, va], 1)
+            .into_data()
+            .try_into_vec_as()
+            .unwrap();
         (out, history)
     };
     let two = [Device::flex(), Device::flex()];
@@ -354,4 +362,98 @@ fn predict_without_a_model_uses_the_demos_model() {
     ]);
     assert!(built_in.contains("\"prediction\""), "{built_in}");
     assert_eq!(built_in, from_file);
+}
+
+/// `--va-head` on CH-818's ratings: SincNet and the MLP learn valence and arousal beside the
+/// quadrant, their evaluations score them, their bundles are format 3, and `predict` places
+/// a song with the regressed point, inside the circle.
+#[test]
+fn a_regression_head_trains_exports_and_places_songs() {
+    let scratch = Scratch::new("ch818", 16, 4.0);
+    let (tmp, data) = (&scratch.tmp, &scratch.data);
+    let (d, c, _) = scratch.args();
+    let song = data.join("clips/001.wav");
+    let sincnet_run = tmp.path().join("sincnet");
+    let mlp_run = tmp.path().join("mlp");
+    let sincnet = [
+        "--fc",
+        "32,32",
+        "--epochs",
+        "2",
+        "--batches-per-epoch",
+        "3",
+        "--batch-size",
+        "8",
+        "--shift-ms",
+        "250",
+    ];
+    let mlp = ["--model", "mlp", "--features", "essentia"];
+    for (run, extra) in [(&sincnet_run, &sincnet[..]), (&mlp_run, &mlp[..])] {
+        let r = run.to_str().unwrap();
+        let mut args = vec![
+            "train",
+            "--data",
+            d,
+            "--run",
+            r,
+            "--cache-dir",
+            c,
+            "--va-head",
+        ];
+        args.extend_from_slice(extra);
+        let out = trainer_ok(&args);
+        assert!(out.contains("valence  MAE"), "{out}");
+        let eval: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("eval.json")).unwrap()).unwrap();
+        assert_eq!(eval["va"]["songs"], 4, "every test song of CH-818 is rated");
+        let mae = eval["va"]["valence_mae"].as_f64().unwrap();
+        assert!((0.0..=2.0).contains(&mae), "{mae}");
+
+        let bundle = tmp
+            .path()
+            .join(format!("{}.mer", run.display().to_string().len()));
+        trainer_ok(&["export", "--run", r, "--out", bundle.to_str().unwrap()]);
+        let bytes = std::fs::read(&bundle).unwrap();
+        assert_eq!(bytes[8..12], 3u32.to_le_bytes(), "format 3 holds the head");
+        let json = trainer_ok(&[
+            "predict",
+            song.to_str().unwrap(),
+            "--model",
+            bundle.to_str().unwrap(),
+            "--cache-dir",
+            c,
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let p = &v[0]["prediction"];
+        assert_eq!(p["point"], "Regression", "{json}");
+        let (valence, arousal) = (
+            p["valence"].as_f64().unwrap(),
+            p["arousal"].as_f64().unwrap(),
+        );
+        assert!(valence.hypot(arousal) <= 1.0 + 1e-6, "{valence} {arousal}");
+        for s in p["segments"].as_array().unwrap() {
+            let (v, a) = (
+                s["valence"].as_f64().unwrap(),
+                s["arousal"].as_f64().unwrap(),
+            );
+            assert!(v.hypot(a) <= 1.0 + 1e-6);
+        }
+    }
+    // Songs without ratings cannot train a head.
+    let plain = Scratch::new("tr", 8, 2.0);
+    let (d, c, r) = plain.args();
+    let err = trainer(&[
+        "train",
+        "--data",
+        d,
+        "--run",
+        r,
+        "--cache-dir",
+        c,
+        "--va-head",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("valence and arousal ratings"), "{err}");
 }

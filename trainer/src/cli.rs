@@ -426,6 +426,11 @@ struct TrainArgs {
     /// SincNet: hop between evaluation windows, ms.
     #[arg(long, default_value_t = 10)]
     shift_ms: u32,
+    /// Also train a valence–arousal regression head on the songs rated in [-1, 1] (a CSV
+    /// manifest's `valence` and `arousal`, CH-818's ratings); the model then places a song
+    /// on the circumplex itself (bundle format 3).
+    #[arg(long)]
+    va_head: bool,
 }
 
 impl TrainArgs {
@@ -464,6 +469,7 @@ impl TrainArgs {
         let mut c = MlpRunConfig::paper(self.features);
         c.k = self.k;
         c.train.seed = self.seed;
+        c.train.va_head = self.va_head;
         c
     }
 
@@ -479,6 +485,7 @@ impl TrainArgs {
         c.seed = self.seed;
         c.eval_every = self.eval_every;
         c.shift_ms = self.shift_ms;
+        c.va_head = self.va_head;
         c
     }
 }

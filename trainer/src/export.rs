@@ -98,13 +98,16 @@ pub fn export_command(
         metrics_json,
         ..Provenance::default()
     };
-    let bundle = bundle_of(
-        ModelKind::SincNet(config.model.clone()),
-        shift_ms.unwrap_or(config.shift_ms),
-        provenance,
-        dtype,
-        pack_weights(&model, dtype)?,
-    );
+    let bundle = Bundle {
+        va_head: config.va_head,
+        ..bundle_of(
+            ModelKind::SincNet(config.model.clone()),
+            shift_ms.unwrap_or(config.shift_ms),
+            provenance,
+            dtype,
+            pack_weights(&model, dtype)?,
+        )
+    };
     write_bundle(&bundle, out_path)?;
     Ok(bundle)
 }

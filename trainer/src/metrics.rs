@@ -1,6 +1,7 @@
 //! Classification metrics as the paper reports them: weighted precision, recall, F1 (each
 //! class weighted by its support, scikit-learn's `average="weighted"`, 0 for a class never
-//! predicted) and accuracy, from a confusion matrix.
+//! predicted) and accuracy, from a confusion matrix; and, for a model that regresses valence
+//! and arousal, their mean absolute error and Pearson correlation against the ratings.
 
 use model_format::Quadrant;
 use serde::{Deserialize, Serialize};
@@ -111,16 +112,75 @@ pub struct Evaluation {
     pub segment_scores: Scores,
     /// Scores of [`Evaluation::song`].
     pub song_scores: Scores,
+    /// Song-level valence and arousal against the ratings, for a model that regresses them
+    /// and songs that are rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub va: Option<VaScores>,
+}
+
+/// Regressed valence and arousal against ratings, in [−1, 1] units.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VaScores {
+    /// Rated songs compared.
+    pub songs: usize,
+    /// Mean absolute error of valence.
+    pub valence_mae: f64,
+    /// Mean absolute error of arousal.
+    pub arousal_mae: f64,
+    /// Pearson correlation of valence (`None` where either side is constant).
+    pub valence_r: Option<f64>,
+    /// Pearson correlation of arousal.
+    pub arousal_r: Option<f64>,
+}
+
+impl VaScores {
+    /// Scores of `(predicted, rated)` `[valence, arousal]` pairs; `None` for no pairs.
+    pub fn of(pairs: &[([f32; 2], [f32; 2])]) -> Option<VaScores> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let axis = |k: usize| -> (Vec<f64>, Vec<f64>) {
+            pairs
+                .iter()
+                .map(|(p, r)| (p[k] as f64, r[k] as f64))
+                .unzip()
+        };
+        let mae = |(p, r): &(Vec<f64>, Vec<f64>)| {
+            p.iter().zip(r).map(|(a, b)| (a - b).abs()).sum::<f64>() / p.len() as f64
+        };
+        let (v, a) = (axis(0), axis(1));
+        Some(VaScores {
+            songs: pairs.len(),
+            valence_mae: mae(&v),
+            arousal_mae: mae(&a),
+            valence_r: pearson(&v.0, &v.1),
+            arousal_r: pearson(&a.0, &a.1),
+        })
+    }
+}
+
+/// Pearson's r; `None` where either series is constant.
+fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx).powi(2);
+        syy += (b - my).powi(2);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
 }
 
 impl Evaluation {
-    /// Both matrices with their scores.
-    pub fn new(segment: Confusion, song: Confusion) -> Self {
+    /// Both matrices with their scores, and the valence–arousal scores if any.
+    pub fn new(segment: Confusion, song: Confusion, va: Option<VaScores>) -> Self {
         Evaluation {
             segment_scores: segment.scores(),
             song_scores: song.scores(),
             segment,
             song,
+            va,
         }
     }
 
@@ -132,8 +192,19 @@ impl Evaluation {
                 s.precision, s.recall, s.f1, s.accuracy, s.support
             )
         };
+        let r = |r: Option<f64>| r.map_or("n/a".into(), |r| format!("{r:.3}"));
+        let va = self.va.map_or(String::new(), |v| {
+            format!(
+                "valence  MAE {:.3}  r {}   arousal  MAE {:.3}  r {}  (n = {} rated songs)\n",
+                v.valence_mae,
+                r(v.valence_r),
+                v.arousal_mae,
+                r(v.arousal_r),
+                v.songs
+            )
+        });
         format!(
-            "{}{}\nsegments:\n{}\nsongs:\n{}",
+            "{}{}{va}\nsegments:\n{}\nsongs:\n{}",
             line("segment", &self.segment_scores),
             line("song", &self.song_scores),
             self.segment.render(),
@@ -210,6 +281,25 @@ mod tests {
         for (m, want) in cases {
             assert_eq!(Confusion(m).scores().percent(), want, "{m:?}");
         }
+    }
+
+    #[test]
+    fn valence_arousal_scores() {
+        let pairs = [
+            ([0.5, 0.0], [0.4, 0.2]),
+            ([-0.5, 0.0], [-0.2, 0.2]),
+            ([0.1, 0.0], [0.0, -0.2]),
+        ];
+        let s = VaScores::of(&pairs).unwrap();
+        assert_eq!(s.songs, 3);
+        assert!((s.valence_mae - 0.5 / 3.0).abs() < 1e-6, "{s:?}");
+        assert!((s.arousal_mae - 0.2).abs() < 1e-6);
+        assert!(s.valence_r.unwrap() > 0.9);
+        assert_eq!(
+            s.arousal_r, None,
+            "a constant prediction has no correlation"
+        );
+        assert_eq!(VaScores::of(&[]), None);
     }
 
     #[test]

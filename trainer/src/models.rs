@@ -4,7 +4,7 @@
 use crate::audio::DecodeCache;
 use crate::dataset::{Dataset, Issue, Song};
 use crate::features::{SongFeatures, songs_features};
-use crate::metrics::{Confusion, Evaluation};
+use crate::metrics::{Confusion, Evaluation, VaScores};
 use crate::progress;
 use crate::run::{DataSpec, RunDir, RunKind};
 use crate::sincnet::checkpoint;
@@ -13,6 +13,7 @@ use crate::sincnet::train::TrainConfig;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use indicatif::ProgressBar;
+use model_format::analysis::PointSource;
 use model_format::bundle::Bundle;
 use model_format::features::FeatureSet;
 use model_format::inference::{Input, Model};
@@ -50,7 +51,7 @@ pub fn run_config(run: &RunDir) -> Result<TrainConfig> {
 /// The trained SincNet of a run folder, in inference mode on the CPU, and its settings.
 pub fn run_sincnet(run: &RunDir) -> Result<(model_format::sincnet::SincNet, TrainConfig)> {
     let config = run_config(run)?;
-    let model = checkpoint::load_model(run, &config.model, &Device::flex())?
+    let model = checkpoint::load_model(run, &config, &Device::flex())?
         .with_context(|| format!("{} has no checkpoint yet", run.path().display()))?;
     Ok((model, config))
 }
@@ -88,26 +89,49 @@ impl ModelSource {
     }
 }
 
-/// Segment- and song-level scores of `model` on `songs`: each one's true quadrant, name and
-/// input.
+/// What a song is known to be: its quadrant and, where rated, its valence and arousal.
+#[derive(Clone, Copy, Debug)]
+pub struct Truth {
+    /// The labelled quadrant.
+    pub quadrant: Quadrant,
+    /// The rating in [−1, 1]², if any.
+    pub va: Option<[f32; 2]>,
+}
+
+impl Truth {
+    /// The truth of `song`.
+    pub fn of(song: &Song) -> Truth {
+        Truth {
+            quadrant: song.quadrant,
+            va: song.valence_arousal.map(|(v, a)| [v as f32, a as f32]),
+        }
+    }
+}
+
+/// Segment- and song-level scores of `model` on `songs`: each one's truth, name and input.
+/// Valence and arousal are scored where the model regresses them and the song is rated.
 pub fn evaluate<'a>(
     model: &Model,
-    songs: impl ExactSizeIterator<Item = (Quadrant, &'a str, Input<'a>)>,
+    songs: impl ExactSizeIterator<Item = (Truth, &'a str, Input<'a>)>,
     progress: &ProgressBar,
 ) -> Result<Evaluation> {
     let mut segment = Confusion::default();
     let mut song = Confusion::default();
+    let mut va = Vec::new();
     progress.set_length(songs.len() as u64);
     for (truth, name, input) in songs {
         let p = model.predict(input).with_context(|| name.to_string())?;
         for seg in &p.segments {
-            segment.add(truth, seg.quadrant);
+            segment.add(truth.quadrant, seg.quadrant);
         }
-        song.add(truth, p.quadrant);
+        song.add(truth.quadrant, p.quadrant);
+        if let (PointSource::Regression, Some(rated)) = (p.point, truth.va) {
+            va.push(([p.valence, p.arousal], rated));
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
-    Ok(Evaluation::new(segment, song))
+    Ok(Evaluation::new(segment, song, VaScores::of(&va)))
 }
 
 /// [`evaluate`] on songs with their cached features (an MLP's input).
@@ -121,7 +145,7 @@ pub fn evaluate_features(model: &Model, songs: &[(Song, SongFeatures)]) -> Resul
             rows: &f.rows,
             spans: &f.spans,
         };
-        (s.quadrant, name.as_str(), input)
+        (Truth::of(s), name.as_str(), input)
     });
     evaluate(model, inputs, &ProgressBar::hidden())
 }
@@ -186,7 +210,7 @@ pub fn evaluate_songs(model: &Model, songs: &[Song], cache: &DecodeCache) -> Res
             let pb = progress::bar(set.len() as u64, "evaluating");
             let inputs = set
                 .iter()
-                .map(|s| (s.quadrant, s.id.as_str(), Input::Segments(&s.segments)));
+                .map(|s| (s.truth(), s.id.as_str(), Input::Segments(&s.segments)));
             evaluate(model, inputs, &pb)
         }
         Some(features) => {

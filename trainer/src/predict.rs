@@ -7,7 +7,7 @@ use crate::models::ModelSource;
 use crate::progress;
 use anyhow::Result;
 use burn::prelude::*;
-use model_format::analysis::SongPrediction;
+use model_format::analysis::{PointSource, SongPrediction};
 use model_format::inference::Input;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ pub fn render_predictions(preds: &[FilePrediction], json: bool) -> Result<String
                 let pr = r.probabilities;
                 let _ = writeln!(
                     s,
-                    "{}: {} ({})  P = Q1 {:.3}, Q2 {:.3}, Q3 {:.3}, Q4 {:.3}  valence {:+.2} arousal {:+.2}",
+                    "{}: {} ({})  P = Q1 {:.3}, Q2 {:.3}, Q3 {:.3}, Q4 {:.3}  valence {:+.2} arousal {:+.2}{}",
                     p.path.display(),
                     r.quadrant,
                     r.quadrant.emotions(),
@@ -94,7 +94,11 @@ pub fn render_predictions(preds: &[FilePrediction], json: bool) -> Result<String
                     pr[2],
                     pr[3],
                     r.valence,
-                    r.arousal
+                    r.arousal,
+                    match r.point {
+                        PointSource::Regression => " (regressed)",
+                        PointSource::Probabilities => " (from P)",
+                    }
                 );
                 for seg in &r.segments {
                     let windows = match seg.windows {
@@ -103,11 +107,13 @@ pub fn render_predictions(preds: &[FilePrediction], json: bool) -> Result<String
                     };
                     let _ = writeln!(
                         s,
-                        "    {:>6.1}–{:<6.1} s  {}  (p {:.3}{windows})",
+                        "    {:>6.1}–{:<6.1} s  {}  (p {:.3}{windows})  valence {:+.2} arousal {:+.2}",
                         seg.start_seconds,
                         seg.end_seconds,
                         seg.quadrant,
                         seg.probabilities[seg.quadrant.index()],
+                        seg.valence,
+                        seg.arousal,
                     );
                 }
             }

@@ -12,7 +12,7 @@ use crate::sincnet::init::{self, InitFrom};
 use crate::sincnet::train::{TrainConfig, train};
 use anyhow::{Result, bail};
 use burn::prelude::*;
-use model_format::bundle::{ModelKind, Provenance, WeightsDType, pack_weights};
+use model_format::bundle::{Bundle, ModelKind, Provenance, WeightsDType, pack_weights};
 use model_format::inference::Model;
 use std::io::Write;
 use std::path::Path;
@@ -201,7 +201,10 @@ pub fn train_mlp(
         metrics_json: serde_json::to_string_pretty(&eval)?,
         ..Provenance::default()
     };
-    let bundle = bundle_of(kind, 0, provenance, WeightsDType::F32, weights);
+    let bundle = Bundle {
+        va_head: config.train.va_head,
+        ..bundle_of(kind, 0, provenance, WeightsDType::F32, weights)
+    };
     write_bundle(&bundle, &run.mlp_model())?;
     // Last: its presence marks a finished MLP run.
     write_json(&run.mlp_config(), config)?;

@@ -3,20 +3,19 @@
 
 use leptos::prelude::*;
 use model_format::Quadrant;
-use model_format::analysis::{SongPrediction, valence_arousal};
+use model_format::analysis::{SongPrediction, into_disc};
 
 /// Side of the square drawing, in SVG user units.
 pub const SIZE: f64 = 400.0;
 /// Radius of the circle.
 const R: f64 = SIZE / 2.0 * 0.9;
 
-/// SVG coordinates of a valence–arousal point in [-1, 1]²: valence to the right, arousal up.
+/// SVG coordinates of a valence–arousal point: valence to the right, arousal up, the unit
+/// circle on the drawn one (a point outside it is drawn on it).
 pub fn to_svg(valence: f64, arousal: f64) -> (f64, f64) {
     let half = SIZE / 2.0;
-    (
-        half + valence.clamp(-1.0, 1.0) * R,
-        half - arousal.clamp(-1.0, 1.0) * R,
-    )
+    let (v, a) = into_disc(valence as f32, arousal as f32);
+    (half + v as f64 * R, half - a as f64 * R)
 }
 
 /// Where a quadrant's label goes: the centre of its quarter of the circle.
@@ -43,10 +42,7 @@ pub fn sector_path(q: Quadrant) -> String {
 pub fn trajectory(p: &SongPrediction) -> Vec<(f64, f64)> {
     p.segments
         .iter()
-        .map(|s| {
-            let (v, a) = valence_arousal(&s.probabilities);
-            to_svg(v as f64, a as f64)
-        })
+        .map(|s| to_svg(s.valence as f64, s.arousal as f64))
         .collect()
 }
 
@@ -116,7 +112,7 @@ pub fn Circumplex(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model_format::analysis::SegmentPrediction;
+    use model_format::analysis::{PointSource, SegmentPrediction};
 
     #[test]
     fn axes_point_the_right_way() {
@@ -127,7 +123,14 @@ mod tests {
             x > x0 && y < y0,
             "positive valence is right, high arousal is up"
         );
-        assert_eq!(to_svg(5.0, -5.0), to_svg(1.0, -1.0));
+        // Outside the circle is drawn on it, on the same ray.
+        let (x, y) = to_svg(5.0, -5.0);
+        let r = (x - x0).hypot(y - y0);
+        assert!(
+            (r - R).abs() < 1e-3 && (x - x0 + (y0 - y)).abs() < 1e-3,
+            "{x} {y}"
+        );
+        assert_eq!(to_svg(0.5, 0.0), (x0 + 0.5 * R, y0));
     }
 
     #[test]
@@ -161,22 +164,25 @@ mod tests {
 
     #[test]
     fn trajectory_follows_the_segments() {
-        let seg = |p: [f32; 4]| SegmentPrediction {
+        let seg = |(valence, arousal)| SegmentPrediction {
             start_seconds: 0.0,
             end_seconds: 1.0,
             quadrant: Quadrant::Q1,
-            probabilities: p,
+            probabilities: [0.25; 4],
             log_prob_sum: [0.0; 4],
             windows: 1,
+            valence,
+            arousal,
         };
         let p = SongPrediction {
             quadrant: Quadrant::Q1,
             probabilities: [0.25; 4],
             valence: 0.0,
             arousal: 0.0,
-            segments: vec![seg([1.0, 0.0, 0.0, 0.0]), seg([0.0, 0.0, 1.0, 0.0])],
+            point: PointSource::Regression,
+            segments: vec![seg((0.5, 0.5)), seg((-0.3, -0.6))],
         };
         let t = trajectory(&p);
-        assert_eq!(t, vec![to_svg(1.0, 1.0), to_svg(-1.0, -1.0)]);
+        assert_eq!(t, vec![to_svg(0.5, 0.5), to_svg(-0.3, -0.6)]);
     }
 }

@@ -167,14 +167,14 @@ impl Engine {
         };
         let mut batches = self.model.batches(input).map_err(|e| e.to_string())?;
         let total = batches.total() as f64;
-        let mut log_probs = Vec::new();
+        let mut outputs = Vec::new();
         while let Some(x) = batches.next() {
             let x = x.map_err(|e| e.to_string())?;
-            log_probs.extend(read(self.model.forward(x)).await?); // [n · 4]
+            outputs.extend(read(self.model.forward(x)).await?); // [n · outputs]
             progress(batches.done() as f64 / total);
             yield_to_browser().await;
         }
-        batches.finish(&log_probs).map_err(|e| e.to_string())
+        batches.finish(&outputs).map_err(|e| e.to_string())
     }
 
     /// The learned sinc filters' pass bands, `(low, high)` in Hz, sorted by low cut-off (none

@@ -18,7 +18,7 @@ use format::{duration_ms, percent, probabilities_attr};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model_format::Quadrant;
-use model_format::analysis::SongPrediction;
+use model_format::analysis::{PointSource, SongPrediction};
 use model_format::bundle::MAGIC;
 use std::rc::Rc;
 use timeline::{Timeline, Track};
@@ -250,7 +250,11 @@ fn SongResult(outcome: Outcome) -> impl IntoView {
             data-probabilities=probabilities_attr(&p.probabilities)
             data-backend=outcome.backend.id()>
             <h2>{format!("{}: {} — {}", outcome.name, p.quadrant, p.quadrant.emotions())}</h2>
-            <p>{format!("valence {:+.2}, arousal {:+.2}", p.valence, p.arousal)}</p>
+            <p class="point">{format!("valence {:+.2}, arousal {:+.2} ({})", p.valence, p.arousal,
+                match p.point {
+                    PointSource::Regression => "the model's valence–arousal output",
+                    PointSource::Probabilities => "the quadrant probabilities",
+                })}</p>
             <table class="probabilities">{rows}</table>
             <p class="timing">
                 {format!("Decoded in {}, analysed in {} on {}.",

@@ -2,7 +2,8 @@
 //!
 //! Window → layer norm → sinc band-pass filters → |·| → max-pool → layer norm → leaky ReLU →
 //! conv blocks → flatten → layer norm → fully connected blocks with batch norm → 4-way
-//! log-softmax. The same module runs on burn's CPU backend (flex), on wgpu natively and on
+//! log-softmax, and optionally a valence–arousal regression head beside the classifier. The
+//! same module runs on burn's CPU backend (flex), on wgpu natively and on
 //! WebGPU in the browser, and trains on any autodiff device.
 
 mod config;
@@ -18,7 +19,7 @@ pub use sinc::SincConv;
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig1d};
 use burn::prelude::*;
-use burn::tensor::activation::{leaky_relu, log_softmax};
+use burn::tensor::activation::{leaky_relu, log_softmax, tanh};
 use burn::tensor::module::max_pool1d;
 use burn::tensor::ops::MaxPoolOptions;
 
@@ -61,6 +62,9 @@ pub struct SincNet {
     pub dnn: Dnn,
     /// The classifier (upstream's `DNN2`).
     pub head: Linear,
+    /// The valence–arousal regression head `[fc → 2]`, read through tanh; `None` in the
+    /// paper's network.
+    pub va_head: Option<Linear>,
 }
 
 /// Every intermediate output of one forward pass, for parity checks and inspection.
@@ -117,14 +121,7 @@ impl SincNetConfig {
             channels = out;
         }
         let flat = channels * lens[lens.len() - 1];
-        let linear = |fan_in: usize, fan_out: usize| {
-            let a = (0.01 / (fan_in + fan_out) as f64).sqrt();
-            let mut l = LinearConfig::new(fan_in, fan_out)
-                .with_initializer(Initializer::Uniform { min: -a, max: a })
-                .init(device);
-            l.bias = Some(Initializer::Zeros.init([fan_out], device));
-            l
-        };
+        let linear = |fan_in, fan_out| fc_layer(fan_in, fan_out, device);
         let mut wx = Vec::new();
         let mut bn = Vec::new();
         let mut width = flat;
@@ -154,8 +151,20 @@ impl SincNetConfig {
                 slope: self.leaky_slope,
             },
             head: linear(width, self.classes),
+            va_head: None,
         })
     }
+}
+
+/// A fully connected layer as upstream initialises it: weights uniform in
+/// ±√(0.01 / (fan_in + fan_out)), zero biases.
+fn fc_layer(fan_in: usize, fan_out: usize, device: &Device) -> Linear {
+    let a = (0.01 / (fan_in + fan_out) as f64).sqrt();
+    let mut l = LinearConfig::new(fan_in, fan_out)
+        .with_initializer(Initializer::Uniform { min: -a, max: a })
+        .init(device);
+    l.bias = Some(Initializer::Zeros.init([fan_out], device));
+    l
 }
 
 impl Cnn {
@@ -204,12 +213,27 @@ impl Dnn {
 }
 
 impl SincNet {
+    /// The network with a freshly initialised valence–arousal head (replacing any it had).
+    pub fn with_va_head(mut self) -> SincNet {
+        let device = self.head.weight.device();
+        let [width, _] = self.head.weight.dims();
+        self.va_head = Some(fc_layer(width, 2, &device));
+        self
+    }
+
     /// `x`: `[B, L]` windows → `[B, classes]` log-probabilities.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward_va(x).0
+    }
+
+    /// `x`: `[B, L]` windows → `[B, classes]` log-probabilities and, with a regression head,
+    /// `[B, 2]` valence and arousal in (−1, 1).
+    pub fn forward_va(&self, x: Tensor<2>) -> (Tensor<2>, Option<Tensor<2>>) {
         let h = self
             .dnn
             .forward_inner(self.cnn.forward_inner(x, None), None);
-        log_softmax(self.head.forward(h), 1)
+        let va = self.va_head.as_ref().map(|l| tanh(l.forward(h.clone())));
+        (log_softmax(self.head.forward(h), 1), va)
     }
 
     /// Like [`SincNet::forward`], keeping every intermediate output.

@@ -3,7 +3,8 @@
 //! Each row names its clip; rows are matched to files by that name (extension, case and
 //! leading zeros of numeric names ignored), never by listing order. The label is the `Quads`
 //! column; without one, the signs of the valence and arousal ratings (averaged over every
-//! `valence*`/`arousal*` column, i.e. over raters) give the quadrant.
+//! `valence*`/`arousal*` column, i.e. over raters) give the quadrant. The mean ratings, in
+//! [−10, 10], are kept divided by 10.
 
 use super::table::{Table, cell};
 use super::{DatasetError, Issue, Song, audio_files, stem};
@@ -155,7 +156,9 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
             id: stem(path),
             path: path.clone(),
             quadrant,
-            valence_arousal: va,
+            // The ratings run from −10 to 10.
+            valence_arousal: va
+                .map(|(v, a)| ((v / 10.0).clamp(-1.0, 1.0), (a / 10.0).clamp(-1.0, 1.0))),
         });
     }
     for (k, path) in &files {

@@ -1,4 +1,5 @@
-//! A CSV manifest: a header with `path` and either `quadrant` or `valence` and `arousal`.
+//! A CSV manifest: a header with `path` and either `quadrant` or `valence` and `arousal` (in
+//! [−1, 1]; both may be given, and a row may leave the ratings empty when it has a quadrant).
 //! Paths are relative to the manifest's folder, within it (or absolute); the id is the path
 //! as written.
 
@@ -46,7 +47,13 @@ pub(super) fn load(file: &Path) -> Result<(Vec<Song>, Vec<Issue>), DatasetError>
         }
         let va = match va_cols {
             Some((v, a)) => match (cell(row, v).parse::<f64>(), cell(row, a).parse::<f64>()) {
-                (Ok(v), Ok(a)) => Some((v, a)),
+                (Ok(v), Ok(a)) if (-1.0..=1.0).contains(&v) && (-1.0..=1.0).contains(&a) => {
+                    Some((v, a))
+                }
+                (Ok(_), Ok(_)) => {
+                    problem("valence and arousal must be in [-1, 1]".into());
+                    continue;
+                }
                 _ if quad_col.is_some() => None,
                 _ => {
                     problem("valence and arousal must be numbers".into());

@@ -33,7 +33,7 @@ pub struct Song {
     pub path: PathBuf,
     /// The song's label.
     pub quadrant: Quadrant,
-    /// The valence–arousal rating, where the dataset has one.
+    /// The valence–arousal rating in [−1, 1]², where the dataset has one.
     pub valence_arousal: Option<(f64, f64)>,
 }
 

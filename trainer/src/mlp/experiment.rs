@@ -93,17 +93,28 @@ pub fn balance_groups(labels: &[usize], groups: &[usize], classes: usize, seed: 
     out
 }
 
-/// Every segment of `songs` as a feature row with its song's quadrant and group.
-fn segment_rows(
-    songs: &[(Song, SongFeatures)],
-    groups: &[usize],
-) -> (Vec<Vec<f32>>, Vec<usize>, Vec<usize>) {
-    let mut out = (Vec::new(), Vec::new(), Vec::new());
+/// Every segment of `songs` as a feature row, with its song's quadrant, rating and group.
+struct SegmentRows {
+    rows: Vec<Vec<f32>>,
+    labels: Vec<usize>,
+    va: Vec<Option<[f32; 2]>>,
+    groups: Vec<usize>,
+}
+
+fn segment_rows(songs: &[(Song, SongFeatures)], groups: &[usize]) -> SegmentRows {
+    let mut out = SegmentRows {
+        rows: Vec::new(),
+        labels: Vec::new(),
+        va: Vec::new(),
+        groups: Vec::new(),
+    };
     for ((s, f), &g) in songs.iter().zip(groups) {
         for r in &f.rows {
-            out.0.push(r.clone());
-            out.1.push(s.quadrant.index());
-            out.2.push(g);
+            out.rows.push(r.clone());
+            out.labels.push(s.quadrant.index());
+            out.va
+                .push(s.valence_arousal.map(|(v, a)| [v as f32, a as f32]));
+            out.groups.push(g);
         }
     }
     out
@@ -124,7 +135,15 @@ pub fn fit(
     if let Some((s, _)) = songs.iter().find(|(_, f)| f.names != first.names) {
         bail!("{}: other features than the first song's", s.path.display());
     }
-    let (rows, labels, row_groups) = segment_rows(songs, groups);
+    let SegmentRows {
+        rows,
+        labels,
+        va,
+        groups: row_groups,
+    } = segment_rows(songs, groups);
+    if config.train.va_head && va.iter().all(Option::is_none) {
+        bail!("--va-head needs training songs with valence and arousal ratings; these have none");
+    }
     let kept = balance_groups(&labels, &row_groups, 4, config.balance_seed);
     ensure!(
         !kept.is_empty(),
@@ -132,13 +151,14 @@ pub fn fit(
     );
     let x: Vec<Vec<f32>> = kept.iter().map(|&i| rows[i].clone()).collect();
     let y: Vec<usize> = kept.iter().map(|&i| labels[i]).collect();
+    let va: Vec<Option<[f32; 2]>> = kept.iter().map(|&i| va[i]).collect();
     let k = config.k.min(first.names.len());
     let pipeline = fit_pipeline(first.names.clone(), &rows, &x, &y, 4, k);
     let inputs: Vec<Vec<f32>> = x
         .iter()
         .map(|r| pipeline.transform(r).expect("rows of the pipeline's width"))
         .collect();
-    let f = train(&config.train, &inputs, &y, 4, device);
+    let f = train(&config.train, &inputs, &y, &va, 4, device);
     Ok(Fitted {
         report: FitReport {
             segments: rows.len(),

@@ -31,6 +31,9 @@ pub struct MlpTrainConfig {
     pub patience: usize,
     /// Seed of the initialisation and the minibatch shuffles.
     pub seed: u64,
+    /// Train a valence–arousal regression head beside the classifier, on the rated rows.
+    #[serde(default)]
+    pub va_head: bool,
 }
 
 impl Default for MlpTrainConfig {
@@ -44,6 +47,7 @@ impl Default for MlpTrainConfig {
             tol: 1e-4,
             patience: 10,
             seed: 12,
+            va_head: false,
         }
     }
 }
@@ -58,15 +62,19 @@ pub struct Fit {
     pub converged: bool,
 }
 
-/// Trains on `x` (rows of selected, scaled features) with labels `y` in `0..classes`.
+/// Trains on `x` (rows of selected, scaled features) with labels `y` in `0..classes` and, with
+/// `config.va_head`, each row's valence and arousal `va` where rated: the loss adds their
+/// squared error, averaged over the minibatch, to the cross-entropy.
 pub fn train(
     config: &MlpTrainConfig,
     x: &[Vec<f32>],
     y: &[usize],
+    va: &[Option<[f32; 2]>],
     classes: usize,
     device: &Device,
 ) -> Fit {
     assert_eq!(x.len(), y.len(), "one label per row");
+    assert_eq!(x.len(), va.len(), "one rating (or none) per row");
     let n = x.len();
     let inputs = x.first().map_or(0, Vec::len);
     let device = device.clone().autodiff();
@@ -77,6 +85,7 @@ pub fn train(
             hidden: config.hidden,
             classes,
         },
+        config.va_head,
         &mut rng,
         &device,
     );
@@ -101,11 +110,28 @@ pub fn train(
             let yb: Vec<i64> = rows.iter().map(|&r| y[r] as i64).collect();
             let xb = Tensor::<2>::from_data(TensorData::new(xb, [b, inputs]), &device);
             let yb = Tensor::<1, Int>::from_data(TensorData::new(yb, [b]), &device);
-            let log_probs = model.forward(xb); // [b, classes]
-            let loss = log_probs.gather(1, yb.reshape([b, 1])).mean().neg()
+            let (log_probs, va_out) = model.forward_va(xb); // [b, classes], [b, 2]
+            let mut loss = log_probs.gather(1, yb.reshape([b, 1])).mean().neg()
                 + model
                     .weight_norm2()
                     .mul_scalar(config.alpha / (2.0 * b as f64));
+            if let Some(va_out) = va_out {
+                let rated = |r: usize| va[r];
+                let target: Vec<f32> = rows
+                    .iter()
+                    .flat_map(|&r| rated(r).unwrap_or_default())
+                    .collect();
+                let mask: Vec<f32> = rows
+                    .iter()
+                    .map(|&r| f32::from(u8::from(rated(r).is_some())))
+                    .collect();
+                let target = Tensor::<2>::from_data(TensorData::new(target, [b, 2]), &device);
+                let mask = Tensor::<2>::from_data(TensorData::new(mask, [b, 1]), &device);
+                loss = loss
+                    + ((va_out - target).powf_scalar(2.0) * mask)
+                        .sum()
+                        .div_scalar(b as f32);
+            }
             total += loss.clone().into_scalar::<f32>() as f64 * b as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(config.lr, model, grads);
@@ -130,10 +156,11 @@ pub fn train(
     }
 }
 
-/// The network with scikit-learn's initialisation (weights and biases uniform in
-/// ±√(6 / (fan_in + fan_out))) drawn from `rng`, not from burn's process-wide generator, so
-/// that trainings running side by side stay reproducible.
-fn init(config: &MlpConfig, rng: &mut ChaCha8Rng, device: &Device) -> Mlp {
+/// The network, with a valence–arousal head when `va_head`, with scikit-learn's
+/// initialisation (weights and biases uniform in ±√(6 / (fan_in + fan_out))) drawn from
+/// `rng`, not from burn's process-wide generator, so that trainings running side by side stay
+/// reproducible.
+fn init(config: &MlpConfig, va_head: bool, rng: &mut ChaCha8Rng, device: &Device) -> Mlp {
     let mut layer = |fan_in: usize, fan_out: usize| -> Linear {
         let bound = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
         let mut draw =
@@ -148,9 +175,12 @@ fn init(config: &MlpConfig, rng: &mut ChaCha8Rng, device: &Device) -> Mlp {
             bias: Some(Param::from_tensor(bias)),
         }
     };
+    let hidden = layer(config.inputs, config.hidden);
+    let output = layer(config.hidden, config.classes);
     Mlp {
-        hidden: layer(config.inputs, config.hidden),
-        output: layer(config.hidden, config.classes),
+        hidden,
+        output,
+        va_head: va_head.then(|| layer(config.hidden, 2)),
     }
 }
 
@@ -196,7 +226,7 @@ mod tests {
             alpha: 1e-4,
             ..MlpTrainConfig::default()
         };
-        let fit = train(&config, &x, &y, 4, &Device::flex());
+        let fit = train(&config, &x, &y, &vec![None; x.len()], 4, &Device::flex());
         let (tx, ty) = blobs(100, 2);
         let p = predict(&fit.model, &tx, &Device::flex());
         let acc = p.iter().zip(&ty).filter(|(a, b)| a == b).count() as f64 / ty.len() as f64;
@@ -212,11 +242,40 @@ mod tests {
             max_iter: 5,
             ..MlpTrainConfig::default()
         };
-        let a = train(&config, &x, &y, 4, &Device::flex());
-        let b = train(&config, &x, &y, 4, &Device::flex());
+        let a = train(&config, &x, &y, &vec![None; x.len()], 4, &Device::flex());
+        let b = train(&config, &x, &y, &vec![None; x.len()], 4, &Device::flex());
         assert_eq!(a.loss_curve, b.loss_curve);
         assert_eq!(a.loss_curve.len(), 5);
         assert!(!a.converged);
+    }
+
+    #[test]
+    fn the_regression_head_learns_the_rated_rows() {
+        let (x, y) = blobs(200, 5);
+        // Valence rises with the first feature; every other row is unrated.
+        let va: Vec<Option<[f32; 2]>> = x
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i % 2 == 0).then(|| [2.0 * r[0] - 1.0, 0.0]))
+            .collect();
+        let config = MlpTrainConfig {
+            alpha: 1e-4,
+            va_head: true,
+            ..MlpTrainConfig::default()
+        };
+        let fit = train(&config, &x, &y, &va, 4, &Device::flex());
+        let (tx, _) = blobs(100, 6);
+        let flat: Vec<f32> = tx.iter().flatten().copied().collect();
+        let t = Tensor::<2>::from_data(TensorData::new(flat, [100, 6]), &Device::flex());
+        let (_, out) = fit.model.forward_va(t);
+        let out: Vec<f32> = out.unwrap().into_data().try_into_vec_as().unwrap();
+        let mae = tx
+            .iter()
+            .zip(out.chunks(2))
+            .map(|(r, o)| ((2.0 * r[0] - 1.0) - o[0]).abs() + o[1].abs())
+            .sum::<f32>()
+            / 200.0;
+        assert!(mae < 0.1, "held-out MAE {mae}");
     }
 
     #[test]
@@ -228,7 +287,7 @@ mod tests {
                 max_iter: 60,
                 ..MlpTrainConfig::default()
             };
-            let fit = train(&config, &x, &y, 4, &Device::flex());
+            let fit = train(&config, &x, &y, &vec![None; x.len()], 4, &Device::flex());
             fit.model.weight_norm2().into_scalar::<f32>()
         };
         assert!(norm(10.0) < norm(0.0) * 0.8);

@@ -2,6 +2,7 @@
 //! temporary folder and swapped into place, so a run killed at any moment resumes from its
 //! last complete epoch.
 
+use super::train::TrainConfig;
 use crate::metrics::Evaluation;
 use crate::run::{RunDir, replace_dir_atomically};
 use anyhow::{Context, Result};
@@ -76,9 +77,9 @@ fn read(d: &Path, name: &str) -> Result<Vec<u8>> {
     fs::read(d.join(name)).with_context(|| format!("reading {}", d.join(name).display()))
 }
 
-fn model_from(d: &Path, config: &SincNetConfig, device: &Device) -> Result<SincNet> {
+fn model_from(d: &Path, config: &TrainConfig, device: &Device) -> Result<SincNet> {
     let path = d.join("model.bpk");
-    model_from_bytes(read(d, "model.bpk")?, config, device)
+    model_from_bytes(read(d, "model.bpk")?, &config.model, config.va_head, device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
@@ -92,26 +93,27 @@ pub fn model_bytes(model: &SincNet) -> Result<Vec<u8>> {
         .to_vec())
 }
 
-/// A network of `config` on `device` with the weights of [`model_bytes`].
+/// A network of `config` on `device`, with a valence–arousal head when `va_head`, with the
+/// weights of [`model_bytes`].
 pub fn model_from_bytes(
     bytes: Vec<u8>,
     config: &SincNetConfig,
+    va_head: bool,
     device: &Device,
 ) -> Result<SincNet> {
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    config
-        .init(device)?
+    let mut model = config.init(device)?;
+    if va_head {
+        model = model.with_va_head();
+    }
+    model
         .try_load_record(record)
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The model of the latest checkpoint of `run`, if any, in inference mode on `device`.
-pub fn load_model(
-    run: &RunDir,
-    config: &SincNetConfig,
-    device: &Device,
-) -> Result<Option<SincNet>> {
+pub fn load_model(run: &RunDir, config: &TrainConfig, device: &Device) -> Result<Option<SincNet>> {
     latest(run)
         .map(|d| model_from(&d, config, device).map(|m| m.valid()))
         .transpose()
@@ -131,9 +133,7 @@ fn read_state(d: &Path) -> Result<State> {
 /// (an autodiff device), the optimiser and the state.
 pub fn load(
     run: &RunDir,
-    config: &SincNetConfig,
-    alpha: f32,
-    eps: f32,
+    config: &TrainConfig,
     device: &Device,
 ) -> Result<Option<(SincNet, ModuleOptimizer, State)>> {
     let Some(d) = latest(run) else {
@@ -141,7 +141,7 @@ pub fn load(
     };
     let model = model_from(&d, config, device)?.train();
     // burn builds the state on its default device; the next step moves it to the model's.
-    let optim = optimizer(alpha, eps)
+    let optim = optimizer(config.alpha, config.eps)
         .from_bytes(Bytes::from_bytes_vec(read(&d, "optim.bpk")?))
         .map_err(|e| anyhow::anyhow!("{}: {e}", d.join("optim.bpk").display()))?;
     Ok(Some((model, optim, read_state(&d)?)))

@@ -28,12 +28,14 @@ pub struct InitWeights {
     pub from: InitFrom,
     /// The weights, as a checkpoint stores them.
     pub bytes: Vec<u8>,
+    /// The weights include a valence–arousal head.
+    pub va_head: bool,
 }
 
 /// The SincNet of a run folder (its latest checkpoint) or of a bundle, checked to have the
 /// architecture `config` describes.
 pub fn load(source: &Path, config: &SincNetConfig) -> Result<InitWeights> {
-    let (model, theirs) = if source.is_dir() {
+    let (model, theirs, va_head) = if source.is_dir() {
         let run = RunDir::new(source);
         if run.kind() == Some(RunKind::Mlp) {
             bail!(
@@ -42,7 +44,7 @@ pub fn load(source: &Path, config: &SincNetConfig) -> Result<InitWeights> {
             );
         }
         let (model, c) = run_sincnet(&run)?;
-        (model, c.model)
+        (model, c.model, c.va_head)
     } else {
         let bundle = load_bundle(source)?;
         let ModelKind::SincNet(c) = &bundle.model else {
@@ -55,7 +57,7 @@ pub fn load(source: &Path, config: &SincNetConfig) -> Result<InitWeights> {
         let model = bundle
             .sincnet(&Device::flex())
             .map_err(|e| anyhow::anyhow!("{}: {e}", source.display()))?;
-        (model, c.clone())
+        (model, c.clone(), bundle.va_head)
     };
     if theirs != *config {
         bail!(
@@ -72,6 +74,7 @@ pub fn load(source: &Path, config: &SincNetConfig) -> Result<InitWeights> {
             weights_blake3: weights_digest(&model)?,
         },
         bytes: model_bytes(&model)?,
+        va_head,
     })
 }
 

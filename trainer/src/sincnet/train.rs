@@ -47,6 +47,10 @@ pub struct TrainConfig {
     /// The weights the run started from, if not drawn afresh (transfer learning).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<InitFrom>,
+    /// Train a valence–arousal regression head beside the classifier, on the songs that have
+    /// ratings (see [`SongSegments::va`]).
+    #[serde(default)]
+    pub va_head: bool,
 }
 
 impl TrainConfig {
@@ -76,6 +80,7 @@ impl TrainConfig {
             shift_ms: 10,
             amplitude: (0.8, 1.2),
             init_from: None,
+            va_head: false,
         }
     }
 }
@@ -107,6 +112,9 @@ pub fn train(
     if train_songs.is_empty() {
         bail!("no training songs");
     }
+    if config.va_head && train_songs.iter().all(|s| s.va.is_none()) {
+        bail!("--va-head needs training songs with valence and arousal ratings; these have none");
+    }
     if devices.is_empty() || devices.len() > config.batch_size {
         bail!(
             "{} devices for batches of {}",
@@ -130,7 +138,7 @@ pub fn train(
     let device = replicas[0].clone();
     device.seed(config.seed);
     let loaded = if resume {
-        checkpoint::load(run, &config.model, config.alpha, config.eps, &device)?
+        checkpoint::load(run, config, &device)?
     } else {
         None
     };
@@ -141,7 +149,17 @@ pub fn train(
         }
         None => (
             match init {
-                Some(w) => model_from_bytes(w.bytes, &config.model, &device)?.train(),
+                Some(w) => {
+                    let mut m = model_from_bytes(w.bytes, &config.model, w.va_head, &device)?;
+                    // The source's head is kept, dropped, or a fresh one added, as this run asks.
+                    if !config.va_head {
+                        m.va_head = None;
+                    } else if !w.va_head {
+                        m = m.with_va_head();
+                    }
+                    m.train()
+                }
+                None if config.va_head => config.model.init(&device)?.with_va_head(),
                 None => config.model.init(&device)?,
             },
             checkpoint::optimizer(config.alpha, config.eps),
@@ -209,7 +227,9 @@ pub fn train(
 }
 
 /// One optimiser step on `batch`, sharded over `replicas` (autodiff devices, the model's
-/// first). Returns the updated model, the batch's mean loss and its correct predictions.
+/// first). Returns the updated model, the batch's mean loss and its correct predictions. The
+/// loss is the negative log-likelihood of the quadrants, plus, with a regression head, the
+/// squared error of the rated windows' valence and arousal, both averaged over the batch.
 ///
 /// The shards are queued one after another from this thread, and nothing is read back until
 /// all are queued, so the devices compute at the same time. Batch-norm running statistics
@@ -242,17 +262,26 @@ fn step(
             );
             let x = Tensor::<2>::from_data(x, device);
             let y = Tensor::<1, Int>::from_data(
-                TensorData::new(batch.labels[rows].to_vec(), [n]),
+                TensorData::new(batch.labels[rows.clone()].to_vec(), [n]),
                 device,
             );
-            let log_probs = model.forward(x); // [n, 4]
+            let (log_probs, va) = model.forward_va(x); // [n, 4], [n, 2]
             // The shard's share of the batch's mean loss.
-            let loss = log_probs
+            let mut loss = log_probs
                 .clone()
                 .gather(1, y.clone().reshape([n, 1]))
                 .sum()
                 .neg()
                 .div_scalar(bs as f32);
+            if let Some(va) = va {
+                // Squared error of valence and arousal, on the windows of rated songs.
+                let target =
+                    TensorData::new(batch.va[rows.start * 2..rows.end * 2].to_vec(), [n, 2]);
+                let mask = TensorData::new(batch.va_mask[rows.clone()].to_vec(), [n, 1]);
+                let err = (va - Tensor::<2>::from_data(target, device)).powf_scalar(2.0)
+                    * Tensor::<2>::from_data(mask, device);
+                loss = loss + err.sum().div_scalar(bs as f32);
+            }
             let correct = log_probs.argmax(1).reshape([n]).equal(y).int().sum();
             let grads = GradientsParams::from_grads(loss.clone().backward(), &model);
             (grads, loss, correct, device.clone())
@@ -296,7 +325,7 @@ fn evaluate_now(
     let pb = progress::bar(test.len() as u64, "evaluating");
     let songs = test
         .iter()
-        .map(|s| (s.quadrant, s.id.as_str(), Input::Segments(&s.segments)));
+        .map(|s| (s.truth(), s.id.as_str(), Input::Segments(&s.segments)));
     evaluate(&model, songs, &pb).map(Some)
 }
 
@@ -326,6 +355,8 @@ mod tests {
         let batch = Batch {
             samples: [half.clone(), half].concat(),
             labels: vec![0, 1, 2, 3, 0, 1, 2, 3],
+            va: vec![0.0; 16],
+            va_mask: vec![0.0; 8],
         };
         // In training mode batch norm uses the batch's own statistics, so these outputs
         // depend on the weights alone.
