@@ -215,10 +215,23 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
         if !webgpu {
             let junk = tmp.path().join("junk.mp3");
             std::fs::write(&junk, b"ID3 this is not audio at all").unwrap();
+            let empty = tmp.path().join("empty.wav");
+            std::fs::write(&empty, b"").unwrap();
             let bundle = std::fs::read(site().join("default.mermodel")).unwrap();
             let cut = tmp.path().join("cut.mermodel");
             std::fs::write(&cut, &bundle[..bundle.len() / 2]).unwrap();
-            for (file, says) in [(&junk, "junk.mp3"), (&cut, "truncated")] {
+            let mut future = bundle.clone();
+            future[8..12].copy_from_slice(&99u32.to_le_bytes());
+            let newer = tmp.path().join("newer.mermodel");
+            std::fs::write(&newer, future).unwrap();
+            // Several bad files in a row, each named with its reason.
+            let bad = [
+                (&junk, "junk.mp3"),
+                (&empty, "empty.wav"),
+                (&cut, "truncated"),
+                (&newer, "newer"),
+            ];
+            for (file, says) in bad {
                 drop_file(&session, file);
                 let error = session.wait_for(
                     "an error message",
@@ -259,11 +272,12 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
     );
 }
 
-/// An MLP bundle dropped on the page replaces the model; the song then gets the trainer's
-/// MLP prediction, its IS13 and Essentia features computed in WebAssembly.
+/// An MLP bundle with a valence–arousal head (format 3) dropped on the page replaces the
+/// model; the song then gets the trainer's MLP prediction, its IS13 and Essentia features
+/// computed in WebAssembly, and its regressed point drawn inside the circle.
 fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
     let data = tmp.join("mlp-songs");
-    common::synth("4q", 16, 8.0, &data);
+    common::synth("ch818", 16, 8.0, &data);
     let run = tmp.join("mlp-run");
     common::trainer_ok(&[
         "train",
@@ -276,6 +290,7 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
         "--run",
         run.to_str().unwrap(),
         "--no-cache",
+        "--va-head",
     ]);
     let bundle = run.join("model.mermodel");
     let expected = trainer_prediction(song, &bundle);
@@ -290,11 +305,42 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
     let result = session.wait_for(
         "the MLP's result",
         "const r = document.querySelector('#result[data-run=\"3\"]'); \
+         const dot = document.querySelector('.song-point'), rim = document.querySelector('.rim'); \
+         const at = (e, a) => parseFloat(e.getAttribute(a)); \
          return r && { quadrant: r.dataset.quadrant, probabilities: r.dataset.probabilities, \
+                       valence: r.dataset.valence, arousal: r.dataset.arousal, \
+                       point: r.querySelector('.point').textContent, \
+                       from_centre: Math.hypot(at(dot, 'cx') - at(rim, 'cx'), \
+                                               at(dot, 'cy') - at(rim, 'cy')), \
+                       radius: at(rim, 'r'), \
                        timing: r.querySelector('.timing').textContent }",
         Duration::from_secs(120),
     );
     assert_same_prediction(&result, &expected, "MLP");
+    assert_eq!(expected["point"], "Regression");
+    for axis in ["valence", "arousal"] {
+        let page: f64 = result[axis].as_str().unwrap().parse().unwrap();
+        let ours = expected[axis].as_f64().unwrap();
+        assert!(
+            (page - ours).abs() < 1e-3,
+            "{axis}: page {page}, trainer {ours}"
+        );
+    }
+    assert!(
+        result["point"]
+            .as_str()
+            .unwrap()
+            .contains("valence–arousal output"),
+        "{result}"
+    );
+    let (d, r) = (
+        result["from_centre"].as_f64().unwrap(),
+        result["radius"].as_f64().unwrap(),
+    );
+    assert!(
+        d <= r + 1e-6,
+        "the point is drawn inside the circle: {d} > {r}"
+    );
     eprintln!("MLP: {}", result["timing"].as_str().unwrap());
 }
 

@@ -248,6 +248,8 @@ fn SongResult(outcome: Outcome) -> impl IntoView {
             data-run=outcome.run
             data-quadrant=p.quadrant.name()
             data-probabilities=probabilities_attr(&p.probabilities)
+            data-valence=format!("{:.4}", p.valence)
+            data-arousal=format!("{:.4}", p.arousal)
             data-backend=outcome.backend.id()>
             <h2>{format!("{}: {} — {}", outcome.name, p.quadrant, p.quadrant.emotions())}</h2>
             <p class="point">{format!("valence {:+.2}, arousal {:+.2} ({})", p.valence, p.arousal,
