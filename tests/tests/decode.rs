@@ -295,3 +295,50 @@ fn recordings_past_the_length_or_size_limit_are_refused_up_front() {
         "{err}"
     );
 }
+
+/// A three-hour recording, streamed to disk second by second (never whole in memory here), is
+/// within the limit at 8 kHz mono and goes through decoding and the front-end: its four
+/// segments are 45 minutes each. (Its memory peak is measured, not asserted: see the limits'
+/// documentation in `trainer::audio::decode`.)
+#[test]
+fn a_three_hour_recording_streamed_to_disk_is_read() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("three-hours.wav");
+    let (rate, seconds) = (8_000u32, 3 * 3600u32);
+    let bytes = rate * seconds; // 8-bit mono
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    f.write_all(b"RIFF").unwrap();
+    f.write_all(&(36 + bytes).to_le_bytes()).unwrap();
+    f.write_all(b"WAVEfmt ").unwrap();
+    for field in [
+        16u32.to_le_bytes().as_slice(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+    ] {
+        f.write_all(field).unwrap();
+    }
+    f.write_all(&rate.to_le_bytes()).unwrap();
+    f.write_all(&rate.to_le_bytes()).unwrap(); // bytes per second
+    f.write_all(&1u16.to_le_bytes()).unwrap(); // block align
+    f.write_all(&8u16.to_le_bytes()).unwrap();
+    f.write_all(b"data").unwrap();
+    f.write_all(&bytes.to_le_bytes()).unwrap();
+    let second: Vec<u8> = (0..rate)
+        .map(|i| (128.0 + 60.0 * (2.0 * PI * 440.0 * i as f64 / rate as f64).sin()) as u8)
+        .collect();
+    for _ in 0..seconds {
+        f.write_all(&second).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+
+    let pcm = decode_file(&path).unwrap();
+    assert_eq!((pcm.channels, pcm.sample_rate), (1, rate));
+    assert_eq!(pcm.samples.len(), bytes as usize);
+    let segments = FrontEnd::default().prepare(pcm.as_pcm()).unwrap();
+    assert_eq!(segments.len(), 4);
+    for s in &segments {
+        let (start, end) = s.span(16_000);
+        assert!((end - start - 2700.0).abs() < 0.01, "{start}–{end} s");
+    }
+}
