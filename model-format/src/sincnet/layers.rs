@@ -1,16 +1,49 @@
 //! SincNet's own layer norm: `γ ⊙ (x − mean) / (std + 1e-6) + β` over the last axis, with the
 //! unbiased standard deviation and element-wise γ, β shaped like the input (not burn's
-//! `LayerNorm`, which uses the biased variance inside the square root).
+//! `LayerNorm`, which uses the biased variance inside the square root). The square root is
+//! taken of the variance plus [`VAR_FLOOR`], so that a constant input (a window of digital
+//! silence) has a finite gradient: upstream's has 0/0 there, and one such window turns every
+//! weight to NaN.
 
 use burn::module::Param;
 use burn::prelude::*;
 
 const EPS: f64 = 1e-6;
+/// Added to the variance under the square root: below f32's resolution for any variance
+/// that is not already negligible, so outputs match upstream's.
+const VAR_FLOOR: f64 = 1e-12;
 
 fn normalise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let mean = x.clone().mean_dim(D - 1);
-    let std = x.clone().var(D - 1).sqrt();
+    let std = x.clone().var(D - 1).add_scalar(VAR_FLOOR).sqrt();
     (x - mean) / (std + EPS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A silent window and a constant one normalise to 0 with finite gradients.
+    #[test]
+    fn constant_inputs_have_finite_gradients() {
+        let device = Device::flex().autodiff();
+        let norm = WindowNorm::new(4, &device);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![0.0f32, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5], [2, 4]),
+            &device,
+        )
+        .require_grad();
+        let y = norm.forward(x.clone());
+        let out: Vec<f32> = y.clone().into_data().try_into_vec_as().unwrap();
+        assert!(out.iter().all(|v| *v == 0.0), "{out:?}");
+        let grads = y.mul_scalar(3.0).sum().backward();
+        let g: Vec<f32> = x.grad(&grads).unwrap().into_data().try_into_vec_as().unwrap();
+        assert!(g.iter().all(|v| v.is_finite()), "{g:?}");
+        let gamma: Vec<f32> = (norm.gamma.grad(&grads).unwrap().into_data())
+            .try_into_vec_as()
+            .unwrap();
+        assert!(gamma.iter().all(|v| v.is_finite()), "{gamma:?}");
+    }
 }
 
 /// Layer norm of `[B, L]` inputs with γ, β of shape `[L]`.
