@@ -1,11 +1,14 @@
 //! A seeded mutation fuzzer: it mutates a random input of its corpus (the target's seeds and
 //! any inputs given) with a few stacked byte-level mutations, runs the target, and records
-//! every distinct panic with its smallest input. It is blind (no coverage feedback).
+//! every distinct panic with its smallest input. In a build with edge coverage
+//! ([`crate::coverage`], `scripts/fuzz`) an input that runs an edge no earlier one ran joins
+//! the corpus; otherwise the engine is blind.
 
+use crate::coverage;
 use crate::targets::Target;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
@@ -36,8 +39,12 @@ pub struct Report {
     pub executions: u64,
     /// Wall time, seconds.
     pub seconds: f64,
-    /// Inputs mutated (seeds included).
+    /// Inputs mutated (seeds included, and those that found new edges).
     pub corpus: usize,
+    /// Distinct edges run, in a build with coverage (else 0).
+    pub edges: usize,
+    /// The inputs that found new edges, in the order found (to keep as corpus).
+    pub discovered: Vec<Vec<u8>>,
     /// Distinct panics, by message.
     pub crashes: Vec<Crash>,
 }
@@ -54,15 +61,20 @@ pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) ->
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut queue: Vec<Vec<u8>> = (target.seeds)();
     queue.extend(corpus);
+    let given = queue.len();
     let mut crashes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let t0 = Instant::now();
     let mut executions = 0;
+    let guided = coverage::edges() > 0;
+    let mut seen: HashSet<u32> = HashSet::new();
+    coverage::take_hits();
     for input in &queue {
         if let Some(m) = run_one(target, input) {
             crashes.entry(m).or_insert_with(|| input.clone());
         }
+        seen.extend(coverage::take_hits());
         executions += 1;
     }
     while executions < budget.executions && t0.elapsed() < budget.time {
@@ -73,7 +85,16 @@ pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) ->
             mutate(&mut input, other, target.max_len, &mut rng);
         }
         executions += 1;
-        if let Some(m) = run_one(target, &input) {
+        let crash = run_one(target, &input);
+        if guided {
+            let hits = coverage::take_hits();
+            let before = seen.len();
+            seen.extend(hits);
+            if seen.len() > before && crash.is_none() {
+                queue.push(input.clone());
+            }
+        }
+        if let Some(m) = crash {
             let kept = crashes.entry(m).or_insert_with(|| input.clone());
             if input.len() < kept.len() {
                 *kept = input;
@@ -86,6 +107,8 @@ pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) ->
         executions,
         seconds: t0.elapsed().as_secs_f64(),
         corpus: queue.len(),
+        edges: seen.len(),
+        discovered: queue.split_off(given),
         crashes: crashes
             .into_iter()
             .map(|(message, input)| Crash { message, input })

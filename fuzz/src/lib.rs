@@ -3,9 +3,11 @@
 //! the front-end and both feature extractors.
 //!
 //! - [`targets`]: one function per parser, with valid seed inputs; none may panic;
-//! - [`engine`]: a seeded mutation fuzzer over a target (blind: it mutates the seeds and the
-//!   inputs given to it, without coverage feedback);
+//! - [`engine`]: a seeded mutation fuzzer over a target, guided by edge coverage in a build
+//!   that has it ([`coverage`]; `scripts/fuzz`, for long runs), blind otherwise (the tests'
+//!   short runs);
 //! - `regressions/<target>/`: every input that once crashed a target, replayed by the tests.
 
+pub mod coverage;
 pub mod engine;
 pub mod targets;

@@ -1,6 +1,6 @@
 //! `mer-fuzz`: fuzzes the targets for a while and prints what it found. Inputs under
-//! `--out/corpus/<target>/` are mutated besides the seeds; crashes are written to
-//! `--out/crashes/<target>/`.
+//! `--out/corpus/<target>/` are mutated besides the seeds, and those that found new edges (in a
+//! build with coverage) are added there; crashes are written to `--out/crashes/<target>/`.
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -42,9 +42,15 @@ fn main() -> Result<()> {
         executions: args.executions,
         time: Duration::from_secs(args.seconds),
     };
+    let edges = mer_fuzz::coverage::edges();
+    if edges > 0 {
+        println!("coverage-guided: {edges} edges instrumented");
+    } else {
+        println!("blind: this build has no edge coverage (scripts/fuzz builds one)");
+    }
     println!(
-        "{:<22} {:>10} {:>9} {:>7} {:>8}",
-        "target", "execs", "execs/s", "corpus", "crashes"
+        "{:<22} {:>10} {:>9} {:>7} {:>7} {:>8}",
+        "target", "execs", "execs/s", "corpus", "edges", "crashes"
     );
     let mut crashed = 0;
     for t in all
@@ -59,6 +65,14 @@ fn main() -> Result<()> {
             Err(_) => Vec::new(),
         };
         let r = fuzz(t, corpus, budget, args.seed);
+        // Inputs that found new edges join the corpus, so the next run starts from them.
+        if !r.discovered.is_empty() {
+            std::fs::create_dir_all(&corpus_dir)?;
+        }
+        for input in &r.discovered {
+            let name = blake3::hash(input).to_hex().to_string();
+            std::fs::write(corpus_dir.join(&name[..16]), input)?;
+        }
         for c in &r.crashes {
             let dir = args.out.join("crashes").join(t.name);
             std::fs::create_dir_all(&dir)?;
@@ -70,11 +84,12 @@ fn main() -> Result<()> {
         }
         crashed += r.crashes.len();
         println!(
-            "{:<22} {:>10} {:>9.0} {:>7} {:>8}",
+            "{:<22} {:>10} {:>9.0} {:>7} {:>7} {:>8}",
             t.name,
             r.executions,
             r.executions as f64 / r.seconds.max(1e-9),
             r.corpus,
+            r.edges,
             r.crashes.len()
         );
     }

@@ -37,7 +37,12 @@ mod tests {
         let out: Vec<f32> = y.clone().into_data().try_into_vec_as().unwrap();
         assert!(out.iter().all(|v| *v == 0.0), "{out:?}");
         let grads = y.mul_scalar(3.0).sum().backward();
-        let g: Vec<f32> = x.grad(&grads).unwrap().into_data().try_into_vec_as().unwrap();
+        let g: Vec<f32> = x
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec_as()
+            .unwrap();
         assert!(g.iter().all(|v| v.is_finite()), "{g:?}");
         let gamma: Vec<f32> = (norm.gamma.grad(&grads).unwrap().into_data())
             .try_into_vec_as()
