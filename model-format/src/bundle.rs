@@ -298,7 +298,7 @@ impl Bundle {
         let payload = &bytes[HEADER_LEN..];
         if (payload.len() as u64) < len {
             return Err(BundleError::Truncated {
-                expected: HEADER_LEN as u64 + len,
+                expected: (HEADER_LEN as u64).saturating_add(len),
                 found: bytes.len() as u64,
             });
         }
@@ -526,6 +526,17 @@ mod tests {
             Bundle::from_bytes(&bytes[..bytes.len() / 2]),
             Err(BundleError::Truncated { .. })
         ));
+        // A header claiming more bytes than any file holds (found by the coverage-guided fuzzer:
+        // the expected length overflowed).
+        let mut huge = bytes.clone();
+        huge[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(
+            Bundle::from_bytes(&huge),
+            Err(BundleError::Truncated {
+                expected: u64::MAX,
+                found: bytes.len() as u64
+            })
+        );
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 1;
