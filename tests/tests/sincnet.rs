@@ -6,6 +6,20 @@ mod common;
 use common::{Scratch, fixture, trainer, trainer_ok};
 use std::path::PathBuf;
 
+/// A SincNet small and short enough for a test: two epochs of three batches of 8 windows.
+const TINY: [&str; 10] = [
+    "--fc",
+    "32,32",
+    "--epochs",
+    "2",
+    "--batches-per-epoch",
+    "3",
+    "--batch-size",
+    "8",
+    "--shift-ms",
+    "250",
+];
+
 /// The upstream PyTorch weights of the parity fixture.
 fn parity_weights() -> PathBuf {
     fixture("sincnet-parity/weights.safetensors")
@@ -16,7 +30,7 @@ fn train_export_predict_and_evaluate() {
     let scratch = Scratch::new("4q", 16, 4.0);
     let (tmp, data, run) = (&scratch.tmp, &scratch.data, &scratch.run);
     let (d, c, r) = scratch.args();
-    let out = trainer_ok(&[
+    let mut args = vec![
         "train",
         "--data",
         d,
@@ -24,19 +38,11 @@ fn train_export_predict_and_evaluate() {
         r,
         "--cache-dir",
         c,
-        "--fc",
-        "32,32",
-        "--epochs",
-        "2",
-        "--batches-per-epoch",
-        "3",
-        "--batch-size",
-        "8",
         "--eval-every",
         "1",
-        "--shift-ms",
-        "250",
-    ]);
+    ];
+    args.extend(TINY);
+    let out = trainer_ok(&args);
     assert!(out.contains("12 train / 4 test songs"), "{out}");
     assert!(out.contains("epoch 2: test segment accuracy"), "{out}");
     let eval: serde_json::Value =
@@ -375,20 +381,8 @@ fn a_regression_head_trains_exports_and_places_songs() {
     let song = data.join("clips/001.wav");
     let sincnet_run = tmp.path().join("sincnet");
     let mlp_run = tmp.path().join("mlp");
-    let sincnet = [
-        "--fc",
-        "32,32",
-        "--epochs",
-        "2",
-        "--batches-per-epoch",
-        "3",
-        "--batch-size",
-        "8",
-        "--shift-ms",
-        "250",
-    ];
     let mlp = ["--model", "mlp", "--features", "essentia"];
-    for (run, extra) in [(&sincnet_run, &sincnet[..]), (&mlp_run, &mlp[..])] {
+    for (run, extra) in [(&sincnet_run, &TINY[..]), (&mlp_run, &mlp[..])] {
         let r = run.to_str().unwrap();
         let mut args = vec![
             "train",
