@@ -335,7 +335,7 @@ fn split_command_writes_a_reproducible_manifest() {
 
 /// `scripts/real-corpus` leaves out every recording of the held-out list, matched by package
 /// and path (inside archives too), and keeps the others: its self-test builds package trees
-/// from the list itself.
+/// from the list itself, then checks the committed label table by the same rule.
 #[test]
 fn the_real_corpus_leaves_out_every_held_out_recording() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -359,6 +359,10 @@ fn the_real_corpus_leaves_out_every_held_out_recording() {
         stdout.contains(&format!(
             "{listed} held-out recordings, their variants and parts excluded"
         )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("none of them among the label table's"),
         "{stdout}"
     );
 }

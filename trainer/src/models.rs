@@ -103,7 +103,7 @@ impl Truth {
     pub fn of(song: &Song) -> Truth {
         Truth {
             quadrant: song.quadrant,
-            va: song.valence_arousal.map(|(v, a)| [v as f32, a as f32]),
+            va: song.va(),
         }
     }
 }

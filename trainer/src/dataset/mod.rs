@@ -37,6 +37,13 @@ pub struct Song {
     pub valence_arousal: Option<(f64, f64)>,
 }
 
+impl Song {
+    /// The rating as the models' regression target `[valence, arousal]`, where there is one.
+    pub fn va(&self) -> Option<[f32; 2]> {
+        self.valence_arousal.map(|(v, a)| [v as f32, a as f32])
+    }
+}
+
 /// A problem with one file or row; the rest of the dataset is still usable.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Issue {

@@ -112,8 +112,7 @@ fn segment_rows(songs: &[(Song, SongFeatures)], groups: &[usize]) -> SegmentRows
         for r in &f.rows {
             out.rows.push(r.clone());
             out.labels.push(s.quadrant.index());
-            out.va
-                .push(s.valence_arousal.map(|(v, a)| [v as f32, a as f32]));
+            out.va.push(s.va());
             out.groups.push(g);
         }
     }

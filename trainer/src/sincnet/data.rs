@@ -41,7 +41,7 @@ pub fn load(
     prepare_songs(songs, cache, progress, |s, _, segments| SongSegments {
         id: s.id.clone(),
         quadrant: s.quadrant,
-        va: s.valence_arousal.map(|(v, a)| [v as f32, a as f32]),
+        va: s.va(),
         segments,
     })
 }
