@@ -366,3 +366,22 @@ fn the_real_corpus_leaves_out_every_held_out_recording() {
         "{stdout}"
     );
 }
+
+/// `scripts/label-corpus`'s rule decides hand-made cases as documented, and the committed
+/// label table is exactly what the rule makes of the sources it records.
+#[test]
+fn the_committed_labels_follow_the_documented_rule() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/label-corpus"))
+        .arg("--self-test")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("follow the rule"), "{stdout}");
+}

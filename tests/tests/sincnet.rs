@@ -370,6 +370,29 @@ fn predict_without_a_model_uses_the_demos_model() {
     assert_eq!(built_in, from_file);
 }
 
+/// The demo's model says truthfully what it learnt from: the real corpus and its label
+/// sources, split by package, with its test scores, and no path of the machine that trained it.
+#[test]
+fn the_demos_model_names_its_corpus_and_no_local_path() {
+    let demo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/assets/default.mermodel");
+    let bundle = model_format::bundle::Bundle::from_bytes(&std::fs::read(demo).unwrap()).unwrap();
+    let p = &bundle.provenance;
+    assert!(
+        p.datasets.iter().any(|d| d.contains("Debian game music")
+            && d.contains("VibeNet")
+            && d.contains("musicnn")
+            && d.contains("data/real-corpus-labels.csv")),
+        "{p:?}"
+    );
+    assert!(p.split.is_some() && p.epochs > 0, "{p:?}");
+    assert!(p.metrics_json.contains("\"song\""), "{p:?}");
+    let text = format!("{p:?}");
+    for local in ["/work", "/tmp", "/root", "/home", "4Q-EMOTION"] {
+        assert!(!text.contains(local), "the provenance names {local}: {p:?}");
+    }
+}
+
 /// `--va-head` on CH-818's ratings: SincNet and the MLP learn valence and arousal beside the
 /// quadrant, their evaluations score them, their bundles are format 3, and `predict` places
 /// a song with the regressed point, inside the circle.

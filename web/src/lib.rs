@@ -209,10 +209,12 @@ pub fn App() -> impl IntoView {
                     <p id="model-name">{m.name.clone()}</p>
                     <p class="provenance">{m.origin.clone()}</p>
                     {m.bundled.then(|| view! {
-                        <p class="provenance">"The bundled model learnt from synthetic songs, as \
-                            the real corpora cannot be shipped: it shows the pipeline, not the \
-                            paper's accuracy on real music. Drop a bundle trained on a real \
-                            corpus to use that instead."</p>
+                        <p class="provenance">"The bundled model learnt from freely licensed \
+                            game soundtracks that nobody listened to: each excerpt's quadrant \
+                            comes from how its game plays it, its title's words, or two teacher \
+                            models (VibeNet and musicnn) agreeing. It has learnt those sources, \
+                            not people's ratings; the paper's corpora cannot be shipped. Drop a \
+                            bundle trained on a rated corpus to use that instead."</p>
                     })}
                     {(!m.bands.is_empty()).then(|| view! {
                         <details>
