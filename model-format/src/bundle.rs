@@ -26,6 +26,10 @@ pub const FORMAT_VERSION: u32 = 3;
 /// The oldest version this code reads.
 const OLDEST_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+/// The most a payload may decode to, in bytes (the paper's SincNet in f32 is under 100 MB).
+/// The decoder counts every length a payload claims against it before allocating, so a
+/// crafted bundle cannot ask for more memory than this.
+pub const MAX_PAYLOAD: usize = 256 << 20;
 
 /// The architecture and its configuration. bincode encodes a variant by its index: add new
 /// variants at the end only (the same holds for [`FeatureSet`]).
@@ -306,7 +310,7 @@ impl Bundle {
         if blake3::hash(payload).as_bytes() != &bytes[20..HEADER_LEN] {
             return Err(BundleError::Checksum);
         }
-        let config = bincode::config::standard();
+        let config = bincode::config::standard().with_limit::<MAX_PAYLOAD>();
         let malformed = |e: bincode::error::DecodeError| BundleError::Malformed(e.to_string());
         let (mut bundle, mut used): (Bundle, usize) =
             bincode::serde::decode_from_slice(payload, config).map_err(malformed)?;
@@ -537,6 +541,24 @@ mod tests {
                 found: bytes.len() as u64
             })
         );
+        // A payload with a valid checksum whose first label claims 2^62 bytes (found by the
+        // coverage-guided fuzzer: the decoder tried to allocate them and aborted the process).
+        let payload = &bytes[HEADER_LEN..];
+        let at = payload
+            .windows(4)
+            .position(|w| w == [4, 2, b'Q', b'1'])
+            .expect("the labels")
+            + 1;
+        let mut crafted = payload[..at].to_vec();
+        crafted.push(253); // bincode's varint marker of a u64
+        crafted.extend_from_slice(&(1u64 << 62).to_le_bytes());
+        crafted.extend_from_slice(&payload[at + 1..]);
+        let mut claims = bytes[..12].to_vec();
+        claims.extend_from_slice(&(crafted.len() as u64).to_le_bytes());
+        claims.extend_from_slice(blake3::hash(&crafted).as_bytes());
+        claims.extend_from_slice(&crafted);
+        let err = Bundle::from_bytes(&claims).unwrap_err();
+        assert!(matches!(err, BundleError::Malformed(_)), "{err}");
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 1;

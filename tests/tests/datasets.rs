@@ -5,7 +5,7 @@ mod common;
 use common::{counts, fixture, inspect_json, messages, synth, trainer, trainer_ok};
 use model_format::Quadrant;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use trainer::dataset::split::Split;
 use trainer::dataset::{Dataset, Layout};
 
@@ -333,24 +333,34 @@ fn split_command_writes_a_reproducible_manifest() {
     assert!(train.iter().all(|t| test.iter().all(|s| s.id != t.id)));
 }
 
-/// `scripts/real-corpus` leaves out every recording of the held-out list, matched by package
-/// and path (inside archives too), and keeps the others: its self-test builds package trees
-/// from the list itself, then checks the committed label table by the same rule.
-#[test]
-fn the_real_corpus_leaves_out_every_held_out_recording() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `scripts/NAME --self-test`, which must succeed: its standard output.
+fn python_self_test(name: &str) -> String {
     let out = std::process::Command::new("python3")
-        .arg(root.join("scripts/real-corpus"))
+        .arg(root().join("scripts").join(name))
         .arg("--self-test")
         .output()
         .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let listed = std::fs::read_to_string(root.join("data/heldout-tracks.txt"))
+    stdout
+}
+
+/// `scripts/real-corpus` leaves out every recording of the held-out list, matched by package
+/// and path (inside archives too), and keeps the others: its self-test builds package trees
+/// from the list itself, then checks the committed label table by the same rule.
+#[test]
+fn the_real_corpus_leaves_out_every_held_out_recording() {
+    let stdout = python_self_test("real-corpus");
+    let listed = std::fs::read_to_string(root().join("data/heldout-tracks.txt"))
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -371,17 +381,6 @@ fn the_real_corpus_leaves_out_every_held_out_recording() {
 /// label table is exactly what the rule makes of the sources it records.
 #[test]
 fn the_committed_labels_follow_the_documented_rule() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = std::process::Command::new("python3")
-        .arg(root.join("scripts/label-corpus"))
-        .arg("--self-test")
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = python_self_test("label-corpus");
     assert!(stdout.contains("follow the rule"), "{stdout}");
 }
