@@ -389,28 +389,22 @@ fn song_result(session: &Session, song: &Path, run: u32) -> Value {
     result
 }
 
-/// A small SincNet trained on `data` (too few songs to hold any out, so it is not evaluated)
+/// A tiny SincNet trained on `data` (too few songs to hold any out, so it is not evaluated)
 /// and exported as the demo's were (f16, windows every 200 ms): the page's SincNet path, on
 /// both backends.
 fn sincnet_bundle(tmp: &Path, data: &Path) -> PathBuf {
     let run = tmp.join("sincnet-run");
     let bundle = tmp.join("sincnet.mermodel");
-    common::trainer_ok(&[
+    let mut args = vec![
         "train",
         "--data",
         data.to_str().unwrap(),
         "--run",
         run.to_str().unwrap(),
         "--no-cache",
-        "--fc",
-        "32,32",
-        "--epochs",
-        "1",
-        "--batches-per-epoch",
-        "2",
-        "--batch-size",
-        "8",
-    ]);
+    ];
+    args.extend(common::TINY);
+    common::trainer_ok(&args);
     common::trainer_ok(&[
         "export",
         "--run",

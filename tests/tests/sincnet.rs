@@ -3,22 +3,8 @@
 
 mod common;
 
-use common::{Scratch, fixture, trainer, trainer_ok};
+use common::{Scratch, TINY, fixture, trainer, trainer_ok};
 use std::path::PathBuf;
-
-/// A SincNet small and short enough for a test: two epochs of three batches of 8 windows.
-const TINY: [&str; 10] = [
-    "--fc",
-    "32,32",
-    "--epochs",
-    "2",
-    "--batches-per-epoch",
-    "3",
-    "--batch-size",
-    "8",
-    "--shift-ms",
-    "250",
-];
 
 /// The upstream PyTorch weights of the parity fixture.
 fn parity_weights() -> PathBuf {

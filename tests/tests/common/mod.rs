@@ -3,6 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
+/// A SincNet small and short enough for a test: two epochs of three batches of 8 windows.
+pub const TINY: [&str; 10] = [
+    "--fc",
+    "32,32",
+    "--epochs",
+    "2",
+    "--batches-per-epoch",
+    "3",
+    "--batch-size",
+    "8",
+    "--shift-ms",
+    "250",
+];
+
 /// A committed audio fixture.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
