@@ -179,8 +179,18 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
         assert_eq!(result["backend"], on);
         let tolerance = if default_on_cpu { BUNDLED_MLP } else { 1e-3 };
         assert_same_prediction(&result, &expected, backend, tolerance);
+        // The drop zone is painted before the model is ready (reported, not asserted).
+        let painted = session
+            .run(
+                "const p = performance.getEntriesByName('first-contentful-paint')[0]; \
+             return p ? p.startTime / 1000 : -1",
+                json!([]),
+            )
+            .as_f64()
+            .unwrap_or(-1.0);
         eprintln!(
-            "{backend}: ready after {:.1} s; bundled model: drop to result {:.0} ms ({})",
+            "{backend}: first paint at {painted:.2} s, ready after {:.1} s; bundled model: drop \
+             to result {:.0} ms ({})",
             ready.as_secs_f64(),
             result["elapsed"].as_f64().unwrap(),
             result["timing"].as_str().unwrap()
@@ -260,13 +270,19 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
                 );
                 assert!(error.as_str().unwrap().contains(says), "{error}");
             }
+            // The song twice in a row: the second drop stops the first analysis, and only
+            // its result is shown.
+            drop_file(&session, &song);
             drop_file(&session, &song);
             let again = session.wait_for(
                 "the result after the errors",
-                "return document.querySelector('#result[data-run=\"3\"]')?.dataset.quadrant",
+                "const r = document.querySelector('#result[data-run=\"3\"]'); \
+                 return r && [r.dataset.quadrant, \
+                              document.querySelector('#status').dataset.superseded, \
+                              document.querySelector('#error').textContent]",
                 Duration::from_secs(300),
             );
-            assert_eq!(again, expected_sincnet["quadrant"]);
+            assert_eq!(again, json!([expected_sincnet["quadrant"], "1", ""]));
             mlp_in_the_page(&session, tmp.path(), &song);
         }
         let violations = session.run("return window.cspViolations", json!([]));

@@ -155,12 +155,13 @@ impl Engine {
         }
     }
 
-    /// The song's prediction; `progress` gets the fraction done after each batch.
+    /// The song's prediction; `progress` gets the fraction done after each batch and says
+    /// whether to go on (`None` when it said no).
     pub async fn predict(
         &self,
         song: &Song,
-        mut progress: impl FnMut(f64),
-    ) -> Result<SongPrediction, String> {
+        mut progress: impl FnMut(f64) -> bool,
+    ) -> Result<Option<SongPrediction>, String> {
         let input = match &song.features {
             Some(f) => Input::FeatureSegments(f),
             None => Input::Segments(&song.segments),
@@ -171,10 +172,16 @@ impl Engine {
         while let Some(x) = batches.next() {
             let x = x.map_err(|e| e.to_string())?;
             outputs.extend(read(self.model.forward(x)).await?); // [n · outputs]
-            progress(batches.done() as f64 / total);
+            // A drop while the page had control is seen at once, before the next batch.
             yield_to_browser().await;
+            if !progress(batches.done() as f64 / total) {
+                return Ok(None);
+            }
         }
-        batches.finish(&outputs).map_err(|e| e.to_string())
+        batches
+            .finish(&outputs)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     /// The learned sinc filters' pass bands, `(low, high)` in Hz, sorted by low cut-off (none

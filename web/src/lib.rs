@@ -71,6 +71,10 @@ struct PageState {
     error: RwSignal<Option<String>>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
     device: StoredValue<Option<Backend>, LocalStorage>,
+    /// The number of the newest dropped file: an older file's task stops at its next step.
+    task: StoredValue<u64>,
+    /// Analyses stopped by a newer drop.
+    superseded: RwSignal<u64>,
 }
 
 impl PageState {
@@ -83,7 +87,18 @@ impl PageState {
             error: RwSignal::new(None),
             engine: StoredValue::new_local(None),
             device: StoredValue::new_local(None),
+            task: StoredValue::new(0),
+            superseded: RwSignal::new(0),
         }
+    }
+
+    /// Whether task `id` is still the newest; counts it as superseded when it is not.
+    fn current(self, id: u64) -> bool {
+        let current = self.task.get_value() == id;
+        if !current {
+            self.superseded.update(|n| *n += 1);
+        }
+        current
     }
 
     /// Shows `e` and makes the page ready for the next file.
@@ -125,18 +140,21 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // A file dropped while a song is analysed replaces it; only a model being loaded makes
+    // the page wait.
     let handle = move |file: File| {
-        if !matches!(phase.get_untracked(), Phase::Ready) {
-            error.set(Some("busy: wait for the current step to finish".into()));
+        if matches!(phase.get_untracked(), Phase::Loading(_)) {
+            error.set(Some("busy: wait for the model to load".into()));
             return;
         }
         error.set(None);
-        // Busy from now, so a second drop before the task starts is refused too.
         phase.set(Phase::Working {
             what: format!("reading {}", file.name()),
             done: 0.0,
         });
-        spawn_local(analyse(file, state));
+        let id = state.task.get_value() + 1;
+        state.task.set_value(id);
+        spawn_local(analyse(file, id, state));
     };
 
     let _ = window_event_listener(leptos::ev::dragover, |e| e.prevent_default());
@@ -188,7 +206,8 @@ pub fn App() -> impl IntoView {
                 <p class="hint">"A model bundle from " <code>"trainer export"</code>
                     " (.mermodel) dropped the same way replaces the model."</p>
             </section>
-            <p id="status" class="status" role="status" data-state=move || status().0>
+            <p id="status" class="status" role="status" data-state=move || status().0
+                data-superseded=move || state.superseded.get()>
                 {move || status().1}
                 {move || status().2.map(|d| view! { <progress max="1" value=d></progress> })}
             </p>
@@ -330,11 +349,16 @@ async fn install(bytes: &[u8], name: &str, backend: Backend, state: PageState) {
     state.phase.set(Phase::Ready);
 }
 
-/// A dropped or picked file: a model bundle replaces the model, anything else is a song.
-async fn analyse(file: File, state: PageState) {
+/// A dropped or picked file, task `id`: a model bundle replaces the model, anything else is a
+/// song. The task stops quietly after any step once a newer file has been dropped.
+async fn analyse(file: File, id: u64, state: PageState) {
     let name = file.name();
     let t0 = now_ms();
-    let bytes = match audio::read_bytes(&file).await {
+    let bytes = audio::read_bytes(&file).await;
+    if !state.current(id) {
+        return;
+    }
+    let bytes = match bytes {
         Ok(b) => b,
         Err(e) => return state.fail(e),
     };
@@ -351,22 +375,31 @@ async fn analyse(file: File, state: PageState) {
         what: format!("decoding {name}"),
         done: 0.0,
     });
-    let song = match audio::decode(&name, &bytes, current.front_end(), current.features()).await {
+    let song = audio::decode(&name, &bytes, current.front_end(), current.features()).await;
+    if !state.current(id) {
+        return;
+    }
+    let song = match song {
         Ok(s) => s,
         Err(e) => return state.fail(e),
     };
     let t1 = now_ms();
     let prediction = current
         .predict(&song, |done| {
-            state.phase.set(Phase::Working {
-                what: format!("analysing {name}"),
-                done,
-            })
+            let current = state.current(id);
+            if current {
+                state.phase.set(Phase::Working {
+                    what: format!("analysing {name}"),
+                    done,
+                });
+            }
+            current
         })
         .await;
     let t2 = now_ms();
     let prediction = match prediction {
-        Ok(p) => p,
+        Ok(Some(p)) => p,
+        Ok(None) => return,
         Err(e) => return state.fail(format!("{name}: {e}")),
     };
     let url = web_sys::Url::create_object_url_with_blob(&file).unwrap_or_default();

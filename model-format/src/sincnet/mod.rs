@@ -7,6 +7,7 @@
 //! WebGPU in the browser, and trains on any autodiff device.
 
 mod config;
+mod correlate;
 mod import;
 mod layers;
 pub(crate) mod sinc;

@@ -6,6 +6,14 @@ use burn::prelude::*;
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::ConvOptions;
 
+/// A CPU tensor's values in row-major order.
+fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("converted to f32")
+}
+
 /// Lowest low cut-off and narrowest band, Hz.
 pub const MIN_LOW_HZ: f64 = 50.0;
 pub const MIN_BAND_HZ: f64 = 50.0;
@@ -85,13 +93,25 @@ impl SincConv {
         (low, high)
     }
 
-    /// `[B, 1, L]` → `[B, C, L − K + 1]`
+    /// `[B, 1, L]` → `[B, C, L − K + 1]`. For inference on the CPU through FFTs
+    /// ([`super::correlate`]), else as a convolution on the device.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        conv1d(
-            x,
-            self.filters().unsqueeze_dim(1),
-            None,
-            ConvOptions::new([1], [0], [1], 1),
+        let device = x.device();
+        if device.is_autodiff() || device != Device::flex() {
+            return conv1d(
+                x,
+                self.filters().unsqueeze_dim(1),
+                None,
+                ConvOptions::new([1], [0], [1], 1),
+            );
+        }
+        let [batch, _, len] = x.dims();
+        let filters = self.filters(); // [C, K]
+        let [channels, taps] = filters.dims();
+        let out = super::correlate::correlate(&host(x), len, &host(filters), taps);
+        Tensor::from_data(
+            TensorData::new(out, [batch, channels, len - taps + 1]),
+            &device,
         )
     }
 }
