@@ -400,6 +400,7 @@ async fn analyse(file: File, id: u64, state: PageState) {
     let prediction = match prediction {
         Ok(Some(p)) => p,
         Ok(None) => return,
+        Err(_) if !state.current(id) => return,
         Err(e) => return state.fail(format!("{name}: {e}")),
     };
     let url = web_sys::Url::create_object_url_with_blob(&file).unwrap_or_default();

@@ -1,4 +1,4 @@
-//! The sinc layer's convolution on the CPU, through real FFTs.
+//! The sinc layer's convolution on burn's flex CPU backend, through real FFTs.
 //!
 //! A sinc filter bank is wide (80 filters of 251 taps in the paper), so the direct
 //! convolution costs `C · K` multiply-adds per output sample: about 59 M per 200 ms window,
@@ -18,13 +18,14 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
     assert!(taps >= 1 && taps <= len, "{taps} taps for windows of {len}");
     assert!(windows.len().is_multiple_of(len) && filters.len().is_multiple_of(taps));
     let channels = filters.len() / taps;
+    assert!(channels >= 1, "no filters");
     let out_len = len - taps + 1;
     // A circular correlation of length n ≥ L wraps only into outputs past L − K.
     let n = fft_len(len);
     let mut planner = RealFftPlanner::<f32>::new();
     let forward = planner.plan_fft_forward(n);
     let inverse = planner.plan_fft_inverse(n);
-    let bins = n / 2 + 1;
+    let bins = n / 2 + 1; // the last is the Nyquist bin: n is even
 
     // conj(W_c) / n: the correlation's filter spectra, with the inverse's scaling folded in.
     let mut spectra = vec![Complex::default(); channels * bins]; // [C, n/2 + 1]
@@ -67,7 +68,7 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
         }
     };
     // Natively the windows run in parallel; the page has one thread.
-    #[cfg(not(target_family = "wasm"))]
+    #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
         let pairs = windows
@@ -75,7 +76,7 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
             .zip(out.par_chunks_mut(channels * out_len));
         pairs.for_each(per_window);
     }
-    #[cfg(target_family = "wasm")]
+    #[cfg(target_arch = "wasm32")]
     (windows.chunks(len).zip(out.chunks_mut(channels * out_len))).for_each(per_window);
     out
 }

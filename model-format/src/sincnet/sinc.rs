@@ -93,11 +93,15 @@ impl SincConv {
         (low, high)
     }
 
-    /// `[B, 1, L]` → `[B, C, L − K + 1]`. For inference on the CPU through FFTs
-    /// ([`super::correlate`]), else as a convolution on the device.
+    /// `[B, 1, L]` → `[B, C, L − K + 1]`. For inference on burn's flex CPU backend through
+    /// FFTs, else (training, a GPU) as a convolution on the device.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let device = x.device();
-        if device.is_autodiff() || device != Device::flex() {
+        #[cfg(feature = "flex")]
+        let on_flex = !device.is_autodiff() && device == Device::flex();
+        #[cfg(not(feature = "flex"))]
+        let on_flex = false;
+        if !on_flex {
             return conv1d(
                 x,
                 self.filters().unsqueeze_dim(1),
