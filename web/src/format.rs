@@ -1,4 +1,5 @@
-//! Text and geometry the views show, kept free of the DOM so native tests cover them.
+//! Text and positions the views show (the circumplex's are in [`crate::geometry`]), kept free
+//! of the DOM so native tests cover them.
 
 /// `1234.5` ms → `"1.23 s"`, `87.2` → `"87 ms"`.
 pub fn duration_ms(ms: f64) -> String {

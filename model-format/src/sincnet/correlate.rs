@@ -2,13 +2,15 @@
 //!
 //! A sinc filter bank is wide (80 filters of 251 taps in the paper), so the direct
 //! convolution costs `C · K` multiply-adds per output sample: about 59 M per 200 ms window,
-//! most of SincNet's inference. Through the FFT it is one forward transform per window and per
-//! filter and one inverse transform per window and filter, about 14 times less work. Only for
-//! inference on the CPU: training needs the gradient, which burn's `conv1d` provides, and on a
-//! GPU the convolution stays on the device.
+//! most of SincNet's inference. Through the FFT it is one forward transform per window and one
+//! inverse transform per window and filter, about 14 times less work; the filters' spectra are
+//! computed once per model and window length, and kept. Only for inference on the CPU: training
+//! needs the gradient, which burn's `conv1d` provides, and on a GPU the convolution stays on
+//! the device.
 
-use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Valid cross-correlation of every window with every filter, as `conv1d` computes it:
 /// `out[b, c, t] = Σ_k x[b, t + k] · w[c, k]`.
@@ -20,27 +22,8 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
     let channels = filters.len() / taps;
     assert!(channels >= 1, "no filters");
     let out_len = len - taps + 1;
-    // A circular correlation of length n ≥ L wraps only into outputs past L − K.
-    let n = fft_len(len);
-    let mut planner = RealFftPlanner::<f32>::new();
-    let forward = planner.plan_fft_forward(n);
-    let inverse = planner.plan_fft_inverse(n);
-    let bins = n / 2 + 1; // the last is the Nyquist bin: n is even
-
-    // conj(W_c) / n: the correlation's filter spectra, with the inverse's scaling folded in.
-    let mut spectra = vec![Complex::default(); channels * bins]; // [C, n/2 + 1]
-    let mut buf = forward.make_input_vec();
-    let mut scratch = forward.make_scratch_vec();
-    for (w, spectrum) in filters.chunks(taps).zip(spectra.chunks_mut(bins)) {
-        buf[..taps].copy_from_slice(w);
-        buf[taps..].fill(0.0);
-        forward
-            .process_with_scratch(&mut buf, spectrum, &mut scratch)
-            .expect("buffers sized by the plan");
-        for v in spectrum.iter_mut() {
-            *v = v.conj() / n as f32;
-        }
-    }
+    let bank = Bank::cached(filters, taps, len);
+    let (forward, inverse, bins) = (&bank.forward, &bank.inverse, bank.bins);
 
     let mut out = vec![0.0; windows.len() / len * channels * out_len];
     let per_window = |(x, out): (&[f32], &mut [f32])| {
@@ -54,7 +37,7 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
         forward
             .process_with_scratch(&mut time, &mut x_spec, &mut scratch)
             .expect("buffers sized by the plan");
-        for (spectrum, y) in spectra.chunks(bins).zip(out.chunks_mut(out_len)) {
+        for (spectrum, y) in bank.spectra.chunks(bins).zip(out.chunks_mut(out_len)) {
             for ((o, a), b) in y_spec.iter_mut().zip(&x_spec).zip(spectrum) {
                 *o = a * b;
             }
@@ -79,6 +62,76 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
     #[cfg(target_arch = "wasm32")]
     (windows.chunks(len).zip(out.chunks_mut(channels * out_len))).for_each(per_window);
     out
+}
+
+/// A filter bank made ready for windows of one length: its spectra and the FFT plans.
+struct Bank {
+    /// The key: the window length and the filters, `[C, K]`.
+    len: usize,
+    taps: usize,
+    filters: Vec<f32>,
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    /// Bins per spectrum, `n/2 + 1` for the transform length `n`.
+    bins: usize,
+    /// `conj(W_c) / n`: the correlation's filter spectra, the inverse's scaling folded in.
+    /// `[C, n/2 + 1]`.
+    spectra: Vec<Complex<f32>>,
+}
+
+/// The banks made ready last, the newest first. A model's filters are the same for every
+/// batch of a song, and making them ready costs about as much as ten windows (one transform
+/// per filter, and the plans).
+static BANKS: Mutex<Vec<Arc<Bank>>> = Mutex::new(Vec::new());
+/// Banks kept: a few models in use at once.
+const BANKS_KEPT: usize = 4;
+
+impl Bank {
+    /// The bank for `filters` (`[C, K]`) and windows of `len`, made ready unless one of the
+    /// last few is equal to it (compared by value, so a trained or reloaded model is never
+    /// served another's spectra).
+    fn cached(filters: &[f32], taps: usize, len: usize) -> Arc<Bank> {
+        let mut banks = BANKS.lock().unwrap_or_else(PoisonError::into_inner);
+        let same = |b: &Arc<Bank>| b.len == len && b.taps == taps && b.filters == filters;
+        let bank = match banks.iter().position(same) {
+            Some(i) => banks.remove(i),
+            None => Arc::new(Bank::new(filters, taps, len)),
+        };
+        banks.insert(0, bank.clone());
+        banks.truncate(BANKS_KEPT);
+        bank
+    }
+
+    fn new(filters: &[f32], taps: usize, len: usize) -> Bank {
+        // A circular correlation of length n ≥ L wraps only into outputs past L − K.
+        let n = fft_len(len);
+        let mut planner = RealFftPlanner::<f32>::new();
+        let forward = planner.plan_fft_forward(n);
+        let inverse = planner.plan_fft_inverse(n);
+        let bins = n / 2 + 1; // the last is the Nyquist bin: n is even
+        let mut spectra = vec![Complex::default(); filters.len() / taps * bins];
+        let mut buf = forward.make_input_vec();
+        let mut scratch = forward.make_scratch_vec();
+        for (w, spectrum) in filters.chunks(taps).zip(spectra.chunks_mut(bins)) {
+            buf[..taps].copy_from_slice(w);
+            buf[taps..].fill(0.0);
+            forward
+                .process_with_scratch(&mut buf, spectrum, &mut scratch)
+                .expect("buffers sized by the plan");
+            for v in spectrum.iter_mut() {
+                *v = v.conj() / n as f32;
+            }
+        }
+        Bank {
+            len,
+            taps,
+            filters: filters.to_vec(),
+            forward,
+            inverse,
+            bins,
+            spectra,
+        }
+    }
 }
 
 /// The smallest even length ≥ `len` whose only prime factors are 2, 3 and 5, where FFTs are
@@ -138,6 +191,30 @@ mod tests {
                 .fold(0.0, f32::max);
             assert!(worst < 1e-5, "{len}/{taps}: {worst}");
         }
+    }
+
+    /// A bank made ready once is reused for equal filters and never for changed ones.
+    #[test]
+    fn changed_filters_are_never_served_cached_spectra() {
+        let x: Vec<f32> = (0..2 * 64).map(|i| ((i * 37) % 11) as f32 - 5.0).collect();
+        let w: Vec<f32> = (0..3 * 9).map(|i| ((i * 13) % 7) as f32 - 3.0).collect();
+        let first = correlate(&x, 64, &w, 9);
+        assert_eq!(
+            correlate(&x, 64, &w, 9),
+            first,
+            "the same filters, the same output"
+        );
+        let mut changed = w.clone();
+        changed[4] += 0.5;
+        let got = correlate(&x, 64, &changed, 9);
+        let want = direct(&x, 64, &changed, 9);
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-4, "{worst}");
+        assert_eq!(correlate(&x, 64, &w, 9), first, "the first bank again");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `model_format::inference` cuts the batches and makes the prediction; the page runs each
 //! batch, reads it back and yields between batches.
 
-use crate::audio::Song;
+use super::audio::Song;
 use burn::prelude::*;
 use model_format::FrontEnd;
 use model_format::analysis::SongPrediction;
