@@ -64,9 +64,9 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
     out
 }
 
-/// A filter bank made ready for windows of one length: its spectra and the FFT plans.
+/// A filter bank made ready for windows of one length: its spectra and the FFT plans. Found
+/// again by its window length and its filters, `[C, K]`, compared bit for bit.
 struct Bank {
-    /// The key: the window length and the filters, `[C, K]`.
     len: usize,
     taps: usize,
     filters: Vec<f32>,
@@ -80,19 +80,25 @@ struct Bank {
 }
 
 /// The banks made ready last, the newest first. A model's filters are the same for every
-/// batch of a song, and making them ready costs about as much as ten windows (one transform
-/// per filter, and the plans).
+/// batch of a song, and making them ready costs about as much as a window (one transform per
+/// filter), and the plans besides: the page's CPU batches hold 8 windows.
 static BANKS: Mutex<Vec<Arc<Bank>>> = Mutex::new(Vec::new());
 /// Banks kept: a few models in use at once.
 const BANKS_KEPT: usize = 4;
 
 impl Bank {
     /// The bank for `filters` (`[C, K]`) and windows of `len`, made ready unless one of the
-    /// last few is equal to it (compared by value, so a trained or reloaded model is never
-    /// served another's spectra).
+    /// last few has the same filters (compared by value, so a trained or reloaded model is
+    /// never served another's spectra).
     fn cached(filters: &[f32], taps: usize, len: usize) -> Arc<Bank> {
         let mut banks = BANKS.lock().unwrap_or_else(PoisonError::into_inner);
-        let same = |b: &Arc<Bank>| b.len == len && b.taps == taps && b.filters == filters;
+        let same_bits = |a: &[f32]| {
+            a.len() == filters.len()
+                && a.iter()
+                    .zip(filters)
+                    .all(|(x, y)| x.to_bits() == y.to_bits())
+        };
+        let same = |b: &Arc<Bank>| b.len == len && b.taps == taps && same_bits(&b.filters);
         let bank = match banks.iter().position(same) {
             Some(i) => banks.remove(i),
             None => Arc::new(Bank::new(filters, taps, len)),
@@ -165,6 +171,13 @@ mod tests {
         out
     }
 
+    fn worst_error(got: &[f32], want: &[f32]) -> f32 {
+        got.iter()
+            .zip(want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    }
+
     /// Against the direct sum, for lengths that are and are not 5-smooth, odd and even taps,
     /// and a filter as long as the window.
     #[test]
@@ -184,16 +197,13 @@ mod tests {
             let got = correlate(&x, len, &w, taps);
             let want = direct(&x, len, &w, taps);
             assert_eq!(got.len(), batch * channels * (len - taps + 1));
-            let worst = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = worst_error(&got, &want);
             assert!(worst < 1e-5, "{len}/{taps}: {worst}");
         }
     }
 
-    /// A bank made ready once is reused for equal filters and never for changed ones.
+    /// Equal filters give the same output, and changed filters never get an earlier bank's
+    /// spectra.
     #[test]
     fn changed_filters_are_never_served_cached_spectra() {
         let x: Vec<f32> = (0..2 * 64).map(|i| ((i * 37) % 11) as f32 - 5.0).collect();
@@ -208,11 +218,7 @@ mod tests {
         changed[4] += 0.5;
         let got = correlate(&x, 64, &changed, 9);
         let want = direct(&x, 64, &changed, 9);
-        let worst = got
-            .iter()
-            .zip(&want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let worst = worst_error(&got, &want);
         assert!(worst < 1e-4, "{worst}");
         assert_eq!(correlate(&x, 64, &w, 9), first, "the first bank again");
     }
