@@ -6,14 +6,6 @@ use burn::prelude::*;
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::ConvOptions;
 
-/// A CPU tensor's values in row-major order.
-fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec()
-        .expect("converted to f32")
-}
-
 /// Lowest low cut-off and narrowest band, Hz.
 pub const MIN_LOW_HZ: f64 = 50.0;
 pub const MIN_BAND_HZ: f64 = 50.0;
@@ -112,7 +104,11 @@ impl SincConv {
         let [batch, _, len] = x.dims();
         let filters = self.filters(); // [C, K]
         let [channels, taps] = filters.dims();
-        let out = super::correlate::correlate(&host(x), len, &host(filters), taps);
+        let windows = x.try_into_vec_as::<f32>().expect("a CPU tensor reads back"); // [B, L]
+        let filters = filters
+            .try_into_vec_as::<f32>()
+            .expect("a CPU tensor reads back");
+        let out = super::correlate::correlate(&windows, len, &filters, taps);
         Tensor::from_data(
             TensorData::new(out, [batch, channels, len - taps + 1]),
             &device,
