@@ -28,7 +28,7 @@ step_report() {
 
 # `install_tool OPT_LEVEL ARGS...`: `cargo install` at that optimisation level, without LTO,
 # in a build folder the tools share, so a bare machine spends minutes, not a quarter hour,
-# on them.
+# on them. cargo's timings of each install stay in that folder's cargo-timings/.
 install_tool() {
   local opt=$1
   shift
@@ -37,7 +37,7 @@ install_tool() {
     CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
     CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_TARGET_DIR="$MER_TOOLS/build" \
-    cargo install --root "$MER_TOOLS" "$@"
+    cargo install --timings --root "$MER_TOOLS" "$@"
 }
 
 # The wasm-bindgen version Cargo.lock resolved (the CLI must match it exactly).
