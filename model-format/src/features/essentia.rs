@@ -16,6 +16,9 @@ use super::loudness::{
 use super::mean_stdev;
 use super::shape::{crest, distribution_shape, entropy, flatness_db, peaks};
 use crate::dsp::{BIN_HZ, BINS, ESSENTIA_RATE as RATE, FRAME};
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use std::sync::Arc;
 
 /// Values [`features`] returns: 40 frame-wise descriptors × (mean, stdev), 4 song-level.
 pub const VALUES: usize = 84;
@@ -77,6 +80,7 @@ fn band_shape(out: &mut Series, names: ShapeNames, bands: &[f32]) {
 /// Descriptors of the plain branch, frame by frame.
 fn plain(x: &[f32], spectrum: &Spectrum, out: &mut Series) {
     let (mel_bank, erb_bank) = (Bank::mel(), Bank::erb());
+    let mut salience = Salience::new();
     let mut previous = vec![0f32; BINS];
     for f in frames(x) {
         let power_t = f.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / FRAME as f64;
@@ -147,7 +151,7 @@ fn plain(x: &[f32], spectrum: &Spectrum, out: &mut Series) {
         let from = (100.0 / BIN_HZ).ceil() as usize;
         let count = peaks(&mag, from, 5000.0 / BIN_HZ, 0.005).len().min(100);
         out.push("spectral_complexity", count as f64);
-        out.push("pitch_salience", pitch_salience(&mag));
+        out.push("pitch_salience", salience.of(&mag));
         previous = mag;
     }
 }
@@ -205,33 +209,67 @@ fn strong_peak(mag: &[f32]) -> f64 {
     max as f64 / (r as f64 / l as f64).log10()
 }
 
-/// Highest autocorrelation of the magnitude spectrum at lags of 100–5000 Hz, relative to
-/// lag 0.
-fn pitch_salience(mag: &[f32]) -> f64 {
-    // Four running sums, so the products pipeline (the hot loop of the whole extractor).
-    let r = |lag: usize| -> f64 {
-        let (a, b) = (&mag[..mag.len() - lag], &mag[lag..]);
-        let mut acc = [0f64; 4];
-        for (x, y) in a.chunks_exact(4).zip(b.chunks_exact(4)) {
-            for k in 0..4 {
-                acc[k] += x[k] as f64 * y[k] as f64;
-            }
+/// Pitch salience: the highest autocorrelation of a magnitude spectrum at lags of 100–5000 Hz,
+/// relative to lag 0. The linear autocorrelation comes from one f64 real FFT pair, its length
+/// past the spectrum plus the longest lag so nothing wraps: equal to the direct sum to f64
+/// rounding, at a fifth of its work.
+struct Salience {
+    forward: Arc<dyn RealToComplex<f64>>,
+    inverse: Arc<dyn ComplexToReal<f64>>,
+    /// `[SALIENCE_FFT]`: the spectrum, zero-padded; then its autocorrelation (times the length).
+    signal: Vec<f64>,
+    /// `[SALIENCE_FFT / 2 + 1]`.
+    spectrum: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+}
+
+/// Lags searched, in bins: 100 Hz up to 5000 Hz (exclusive).
+const SALIENCE_LAGS: std::ops::Range<usize> =
+    (100.0 * BINS as f64 / (RATE / 2.0)) as usize..(5000.0 * BINS as f64 / (RATE / 2.0)) as usize;
+/// The FFT's length: 2⁸·5, the first 5-smooth length ≥ `BINS + SALIENCE_LAGS.end - 1`.
+const SALIENCE_FFT: usize = 1280;
+const _: () = assert!(SALIENCE_FFT >= BINS + SALIENCE_LAGS.end - 1);
+
+impl Salience {
+    fn new() -> Self {
+        let mut planner = RealFftPlanner::<f64>::new();
+        let forward = planner.plan_fft_forward(SALIENCE_FFT);
+        let inverse = planner.plan_fft_inverse(SALIENCE_FFT);
+        let scratch =
+            vec![Complex::default(); forward.get_scratch_len().max(inverse.get_scratch_len())];
+        Salience {
+            signal: forward.make_input_vec(),
+            spectrum: forward.make_output_vec(),
+            forward,
+            inverse,
+            scratch,
         }
-        let tail = a.len() / 4 * 4;
-        let rest: f64 = a[tail..]
-            .iter()
-            .zip(&b[tail..])
-            .map(|(&x, &y)| x as f64 * y as f64)
-            .sum();
-        acc.iter().sum::<f64>() + rest
-    };
-    let r0 = r(0);
-    if r0 == 0.0 {
-        return 0.0;
     }
-    let lo = (100.0 * BINS as f64 / (RATE / 2.0)) as usize;
-    let hi = (5000.0 * BINS as f64 / (RATE / 2.0)) as usize;
-    (lo..hi).map(r).fold(f64::MIN, f64::max) / r0
+
+    fn of(&mut self, mag: &[f32]) -> f64 {
+        let (head, tail) = self.signal.split_at_mut(mag.len());
+        for (d, &m) in head.iter_mut().zip(mag) {
+            *d = m as f64;
+        }
+        tail.fill(0.0);
+        self.forward
+            .process_with_scratch(&mut self.signal, &mut self.spectrum, &mut self.scratch)
+            .expect("buffers sized by the plan");
+        for c in &mut self.spectrum {
+            *c = Complex::new(c.norm_sqr(), 0.0);
+        }
+        self.inverse
+            .process_with_scratch(&mut self.spectrum, &mut self.signal, &mut self.scratch)
+            .expect("buffers sized by the plan");
+        let r0 = self.signal[0];
+        if r0 == 0.0 {
+            return 0.0;
+        }
+        self.signal[SALIENCE_LAGS]
+            .iter()
+            .fold(f64::MIN, |m, &r| m.max(r))
+            / r0
+    }
 }
 
 /// Sensory dissonance of the spectral peaks up to 5 kHz: Plomp and Levelt's roughness of
@@ -250,11 +288,18 @@ fn dissonance(mag: &[f32]) -> f64 {
         return 0.0;
     }
     let mut sum = 0.0;
-    for &(f1, l1) in peaks.iter().filter(|p| p.0 > 50.0) {
+    for (i, &(f1, l1)) in peaks.iter().enumerate().filter(|p| p.1.0 > 50.0) {
         let z = hz_to_bark(f1);
         let (lo, hi) = (bark_to_hz(z - 1.18), bark_to_hz(z + 1.18));
+        // Below f1 the critical distance grows as the partner's frequency falls (the narrower
+        // bandwidth is the partner's, and it shrinks): past the first peak more than 1.18
+        // bandwidths away, every lower one adds exactly 0, so the sum starts after it.
+        let near = peaks[..i]
+            .iter()
+            .rposition(|&(f2, _)| critical_distance(f1, f2) > 1.18)
+            .map_or(0, |k| k + 1);
         // As in Essentia, only peaks below 50 Hz are skipped on the low side.
-        let d: f64 = peaks
+        let d: f64 = peaks[near..]
             .iter()
             .skip_while(|p| p.0 < lo && p.0 < 50.0)
             .take_while(|p| p.0 < hi && p.0 < 10_000.0)
@@ -298,14 +343,19 @@ fn bark_to_hz(z: f64) -> f64 {
     1960.0 * (z + 0.53) / (26.28 - z)
 }
 
-/// Plomp and Levelt's consonance of two partials (1: none of the roughness), their
-/// distance measured in the narrower critical bandwidth of the two.
-fn consonance(f1: f64, f2: f64) -> f64 {
+/// The distance of two partials in the narrower critical bandwidth of the two.
+fn critical_distance(f1: f64, f2: f64) -> f64 {
     let bandwidth = |f: f64| {
         let z = hz_to_bark(f);
         52548.0 / (z * z - 52.56 * z + 690.39)
     };
-    let d = (f2 - f1).abs() / bandwidth(f1).min(bandwidth(f2));
+    (f2 - f1).abs() / bandwidth(f1).min(bandwidth(f2))
+}
+
+/// Plomp and Levelt's consonance of two partials (1: none of the roughness), their
+/// distance measured in the narrower critical bandwidth of the two.
+fn consonance(f1: f64, f2: f64) -> f64 {
+    let d = critical_distance(f1, f2);
     if !(0.0..=1.18).contains(&d) {
         return 1.0;
     }
@@ -361,8 +411,24 @@ pub fn features(mono: &[f32]) -> Result<Vec<(String, f32)>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_signals::sine;
+    use super::super::test_signals::{bumps, sine};
     use super::*;
+
+    #[test]
+    fn pitch_salience_is_the_direct_autocorrelations() {
+        let mag = bumps();
+        let r = |lag: usize| -> f64 {
+            mag[..BINS - lag]
+                .iter()
+                .zip(&mag[lag..])
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum()
+        };
+        let want = SALIENCE_LAGS.map(r).fold(f64::MIN, f64::max) / r(0);
+        let got = Salience::new().of(&mag);
+        assert!((got - want).abs() < 1e-12 * want, "{got} vs {want}");
+        assert_eq!(Salience::new().of(&[0.0; BINS]), 0.0);
+    }
 
     fn get(f: &[(String, f32)], name: &str) -> f32 {
         f.iter()

@@ -38,18 +38,35 @@ const BUTTER_A: [f64; 3] = [1.0, -1.96977855582618, 0.97022847566350];
 
 /// Direct-form-II-transposed IIR filter (`a0 = 1`) from a zero state, in f32 with subnormal
 /// states flushed to zero, as Essentia runs it.
-fn iir(b: &[f32], a: &[f32], x: &[f32]) -> Vec<f32> {
-    let mut z = vec![0f32; b.len()];
-    x.iter()
-        .map(|&v| {
-            let y = b[0] * v + z[0];
-            for k in 1..b.len() {
-                let s = b[k] * v - a[k] * y + z[k];
-                z[k - 1] = if s.is_subnormal() { 0.0 } else { s };
-            }
-            y
-        })
-        .collect()
+/// The order is a constant, so the state stays in registers.
+fn iir<const N: usize>(b: &[f32; N], a: &[f32; N], x: &[f32]) -> Vec<f32> {
+    let mut filter = Iir::new(b, a);
+    x.iter().map(|&v| filter.step(v)).collect()
+}
+
+/// One IIR filter's coefficients and state.
+struct Iir<'a, const N: usize> {
+    b: &'a [f32; N],
+    a: &'a [f32; N],
+    z: [f32; N],
+}
+
+impl<'a, const N: usize> Iir<'a, N> {
+    fn new(b: &'a [f32; N], a: &'a [f32; N]) -> Self {
+        Iir { b, a, z: [0.0; N] }
+    }
+
+    /// The output for the next input sample.
+    #[inline(always)]
+    fn step(&mut self, v: f32) -> f32 {
+        let (b, a, z) = (self.b, self.a, &mut self.z);
+        let y = b[0] * v + z[0];
+        for k in 1..N {
+            let s = b[k] * v - a[k] * y + z[k];
+            z[k - 1] = if s.is_subnormal() { 0.0 } else { s };
+        }
+        y
+    }
 }
 
 fn to_f32<const N: usize>(c: [f64; N]) -> [f32; N] {
@@ -57,9 +74,14 @@ fn to_f32<const N: usize>(c: [f64; N]) -> [f32; N] {
 }
 
 /// The ReplayGain equal-loudness curve applied to `x`.
+/// Both filters run in one pass: each sample's recursion is a chain of dependent operations,
+/// and two chains side by side take the time of one.
 pub fn equal_loudness(x: &[f32]) -> Vec<f32> {
-    let yule = iir(&to_f32(YULE_B), &to_f32(YULE_A), x);
-    iir(&to_f32(BUTTER_B), &to_f32(BUTTER_A), &yule)
+    let (yule_b, yule_a) = (to_f32(YULE_B), to_f32(YULE_A));
+    let (butter_b, butter_a) = (to_f32(BUTTER_B), to_f32(BUTTER_A));
+    let mut yule = Iir::new(&yule_b, &yule_a);
+    let mut butter = Iir::new(&butter_b, &butter_a);
+    x.iter().map(|&v| butter.step(yule.step(v))).collect()
 }
 
 /// The extractor's analysis signal: mono audio at 44.1 kHz scaled by its ReplayGain plus a
@@ -102,6 +124,36 @@ fn pow_db(p: f32) -> f32 {
 fn frames_from_zero(x: &[f32], size: usize, hop: usize) -> impl Iterator<Item = &[f32]> {
     let count = x.len().saturating_sub(size).div_ceil(hop) + 1;
     (0..count).map(move |k| &x[(k * hop).min(x.len())..(k * hop + size).min(x.len())])
+}
+
+/// The f32 sum of each slice, each added up in its own order as `iter().sum()` does, but
+/// eight slices at a time: the overlapping windows of EBU R128 (a 3 s window every 100 ms
+/// reads every sample 30 times) run eight add chains side by side instead of one.
+fn sums_in_order(slices: &[&[f32]]) -> Vec<f32> {
+    const LANES: usize = 8;
+    let mut out = Vec::with_capacity(slices.len());
+    for group in slices.chunks(LANES) {
+        if group.len() < LANES {
+            out.extend(group.iter().map(|s| s.iter().sum::<f32>()));
+            continue;
+        }
+        // Cut to one length, so the loop below needs no bounds checks.
+        let common = group.iter().map(|s| s.len()).min().unwrap_or(0);
+        let lanes: [&[f32]; LANES] = std::array::from_fn(|j| &group[j][..common]);
+        let mut acc = [-0.0f32; LANES];
+        // Sample by sample across the lanes: an index reads all eight slices.
+        #[allow(clippy::needless_range_loop)]
+        for i in 0..common {
+            for j in 0..LANES {
+                acc[j] += lanes[j][i];
+            }
+        }
+        for (a, s) in acc.iter_mut().zip(group) {
+            *a = s[common..].iter().fold(*a, |t, &v| t + v);
+        }
+        out.extend(acc);
+    }
+    out
 }
 
 /// EBU R128 loudness (LUFS; the range in LU).
@@ -157,8 +209,11 @@ pub fn ebu_r128(mono: &[f32]) -> EbuR128 {
     let z: Vec<f32> = iir(&b, &a, mono).iter().map(|&y| y * y + y * y).collect();
     let powers = |seconds: f64| -> Vec<f32> {
         let size = (seconds * RATE).round() as usize;
-        frames_from_zero(&z, size, (0.1 * RATE).round() as usize)
-            .map(|f| f.iter().sum::<f32>() / size as f32)
+        let frames: Vec<&[f32]> =
+            frames_from_zero(&z, size, (0.1 * RATE).round() as usize).collect();
+        sums_in_order(&frames)
+            .into_iter()
+            .map(|sum| sum / size as f32)
             .collect()
     };
     let lufs = |p: f32| 10.0 * p.log10() - 0.691;
@@ -264,6 +319,24 @@ pub fn dynamic_complexity(x: &[f32]) -> f32 {
 mod tests {
     use super::super::test_signals::sine;
     use super::*;
+
+    #[test]
+    fn window_sums_are_the_serial_sums_bit_for_bit() {
+        let x: Vec<f32> = (0..5000)
+            .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 + 1e-7)
+            .collect();
+        // A group of eight, two of them cut short at the end, then three more.
+        let slices: Vec<&[f32]> = (0..6)
+            .map(|k| &x[k * 100..k * 100 + 3000])
+            .chain([&x[4000..], &x[4500..], &x[100..3100], &x[..0], &x[4999..]])
+            .collect();
+        let want: Vec<u32> = slices
+            .iter()
+            .map(|s| s.iter().sum::<f32>().to_bits())
+            .collect();
+        let got: Vec<u32> = sums_in_order(&slices).iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn equal_loudness_matches_essentia() {
