@@ -82,20 +82,30 @@ build_site() {
   trunk build --offline "$@"
 }
 
-# Debian packages the tests need: Mesa's lavapipe (wgpu without a GPU) and Chromium with
-# chromedriver (the browser test).
+# Debian packages the tests need and this machine lacks: Mesa's lavapipe (wgpu without a GPU)
+# and Chromium with chromedriver (the browser test).
+missing_system_packages() {
+  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || echo mesa-vulkan-drivers
+  command -v chromium >/dev/null || echo chromium
+  command -v chromedriver >/dev/null || echo chromium-driver
+}
+
+# The command that runs apt here ("" as root, "sudo" where it asks no password); fails,
+# naming the packages, where neither can install what is missing.
+apt_runner() {
+  local missing
+  missing="$(missing_system_packages | tr '\n' ' ')"
+  [ -z "$missing" ] || [ "$(id -u)" = 0 ] && return 0
+  sudo -n true 2>/dev/null || { echo "install these Debian packages first: $missing" >&2; return 1; }
+  echo sudo
+}
+
 ensure_system_packages() {
-  local missing=()
-  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
-  command -v chromium >/dev/null || missing+=(chromium)
-  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  local missing sudo
+  mapfile -t missing < <(missing_system_packages)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
-    local sudo=""
-    if [ "$(id -u)" != 0 ]; then
-      sudo -n true 2>/dev/null || { echo "install these Debian packages first: ${missing[*]}" >&2; return 1; }
-      sudo="sudo"
-    fi
+    sudo="$(apt_runner)"
     $sudo apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi

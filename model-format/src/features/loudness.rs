@@ -325,10 +325,11 @@ mod tests {
         let x: Vec<f32> = (0..5000)
             .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 + 1e-7)
             .collect();
-        // A group of eight, two of them cut short at the end, then three more.
-        let slices: Vec<&[f32]> = (0..6)
+        // A group of eight, four of them cut short (one empty, one a sample), then three more.
+        let slices: Vec<&[f32]> = (0..4)
             .map(|k| &x[k * 100..k * 100 + 3000])
-            .chain([&x[4000..], &x[4500..], &x[100..3100], &x[..0], &x[4999..]])
+            .chain([&x[4000..], &x[4500..], &x[..0], &x[4999..]])
+            .chain([&x[100..3100], &x[4000..], &x[..0]])
             .collect();
         let want: Vec<u32> = slices
             .iter()
