@@ -212,7 +212,7 @@ fn strong_peak(mag: &[f32]) -> f64 {
 /// Pitch salience: the highest autocorrelation of a magnitude spectrum at lags of 100–5000 Hz,
 /// relative to lag 0. The linear autocorrelation comes from one f64 real FFT pair, its length
 /// past the spectrum plus the longest lag so nothing wraps: equal to the direct sum to f64
-/// rounding, at a fifth of its work.
+/// rounding, with two 1280-point transforms in place of 228 dot products of about 900 terms.
 struct Salience {
     forward: Arc<dyn RealToComplex<f64>>,
     inverse: Arc<dyn ComplexToReal<f64>>,
