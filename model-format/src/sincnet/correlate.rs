@@ -2,11 +2,11 @@
 //!
 //! A sinc filter bank is wide (80 filters of 251 taps in the paper), so the direct
 //! convolution costs `C · K` multiply-adds per output sample: about 59 M per 200 ms window,
-//! most of SincNet's inference. Through the FFT it is one forward transform per window and one
-//! inverse transform per window and filter, about 14 times less work; the filters' spectra are
-//! computed once per model and window length, and kept. Only for inference on the CPU: training
-//! needs the gradient, which burn's `conv1d` provides, and on a GPU the convolution stays on
-//! the device.
+//! most of SincNet's work. Through the FFT the forward pass is one forward transform per window
+//! and one inverse transform per window and filter, about 14 times less work; the filters'
+//! spectra are computed once per model and window length, and kept. The backward pass
+//! ([`correlate_backward`]) is one forward transform per window and filter, one inverse per
+//! window and one per filter. On a GPU the convolution stays on the device.
 
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
@@ -63,6 +63,122 @@ pub(crate) fn correlate(windows: &[f32], len: usize, filters: &[f32], taps: usiz
     (windows.chunks(len).zip(out.chunks_mut(channels * out_len))).for_each(per_window);
     out
 }
+
+/// The gradients of [`correlate`] with respect to its windows and its filters, given the
+/// gradient of its output.
+///
+/// `windows`: `[B, L]`, `filters`: `[C, K]`, `grad`: `[B, C, L − K + 1]` →
+/// (`[B, L]`, `[C, K]`):
+/// - `∂x[b, i] = Σ_c Σ_t g[b, c, t] · w[c, i − t]`, a full convolution of length `L`;
+/// - `∂w[c, k] = Σ_b Σ_t g[b, c, t] · x[b, t + k]`.
+///
+/// Neither wraps in a transform of length `n ≥ L`. The filters' gradient is summed over the
+/// windows in fixed groups and the groups in order, so it does not depend on the thread count.
+#[cfg(any(feature = "train", test))]
+pub(crate) fn correlate_backward(
+    windows: &[f32],
+    len: usize,
+    filters: &[f32],
+    taps: usize,
+    grad: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    assert!(taps >= 1 && taps <= len, "{taps} taps for windows of {len}");
+    assert!(windows.len().is_multiple_of(len) && filters.len().is_multiple_of(taps));
+    let (batch, channels) = (windows.len() / len, filters.len() / taps);
+    assert!(channels >= 1, "no filters");
+    let out_len = len - taps + 1;
+    assert_eq!(grad.len(), batch * channels * out_len, "gradient shape");
+    let bank = Bank::cached(filters, taps, len);
+    let (forward, inverse, bins) = (&bank.forward, &bank.inverse, bank.bins);
+    let scratch_len = forward.get_scratch_len().max(inverse.get_scratch_len());
+
+    // One group: its windows' gradients, and its share of the filters' spectra `Σ_b X_b · conj(G_bc)`.
+    let per_group = |(x, (g, dx)): (&[f32], (&[f32], &mut [f32]))| -> Vec<Complex<f32>> {
+        let mut time = forward.make_input_vec();
+        let mut x_spec = forward.make_output_vec();
+        let mut g_spec = forward.make_output_vec();
+        let mut dx_spec = forward.make_output_vec();
+        let mut scratch = vec![Complex::default(); scratch_len];
+        let mut dw_spec = vec![Complex::default(); channels * bins];
+        let windows = x.chunks(len).zip(g.chunks(channels * out_len));
+        for ((x, g), dx) in windows.zip(dx.chunks_mut(len)) {
+            time[..len].copy_from_slice(x);
+            time[len..].fill(0.0);
+            forward
+                .process_with_scratch(&mut time, &mut x_spec, &mut scratch)
+                .expect("buffers sized by the plan");
+            dx_spec.fill(Complex::default());
+            let per_filter = g.chunks(out_len).zip(bank.spectra.chunks(bins));
+            for ((g, spectrum), dw) in per_filter.zip(dw_spec.chunks_mut(bins)) {
+                time[..out_len].copy_from_slice(g);
+                time[out_len..].fill(0.0);
+                forward
+                    .process_with_scratch(&mut time, &mut g_spec, &mut scratch)
+                    .expect("buffers sized by the plan");
+                // `spectrum` is conj(W)/n: G · W / n, whose inverse is the convolution.
+                for (((d, a), s), (w, x)) in dx_spec
+                    .iter_mut()
+                    .zip(&g_spec)
+                    .zip(spectrum)
+                    .zip(dw.iter_mut().zip(&x_spec))
+                {
+                    *d += a * s.conj();
+                    *w += x * a.conj();
+                }
+            }
+            dx_spec[0].im = 0.0;
+            dx_spec[bins - 1].im = 0.0;
+            inverse
+                .process_with_scratch(&mut dx_spec, &mut time, &mut scratch)
+                .expect("buffers sized by the plan");
+            dx.copy_from_slice(&time[..len]);
+        }
+        dw_spec
+    };
+
+    let mut dx = vec![0.0; windows.len()];
+    let groups = windows.chunks(len * GROUP).zip(
+        grad.chunks(channels * out_len * GROUP)
+            .zip(dx.chunks_mut(len * GROUP)),
+    );
+    #[cfg(not(target_arch = "wasm32"))]
+    let partial: Vec<Vec<Complex<f32>>> = {
+        use rayon::prelude::*;
+        groups
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(per_group)
+            .collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let partial: Vec<Vec<Complex<f32>>> = groups.map(per_group).collect();
+
+    let mut dw_spec = vec![Complex::default(); channels * bins];
+    for part in &partial {
+        for (sum, v) in dw_spec.iter_mut().zip(part) {
+            *sum += v;
+        }
+    }
+    let n = (bins - 1) * 2;
+    let mut time = inverse.make_output_vec();
+    let mut scratch = vec![Complex::default(); scratch_len];
+    let mut dw = vec![0.0; filters.len()];
+    for (spec, dw) in dw_spec.chunks_mut(bins).zip(dw.chunks_mut(taps)) {
+        spec[0].im = 0.0;
+        spec[bins - 1].im = 0.0;
+        inverse
+            .process_with_scratch(spec, &mut time, &mut scratch)
+            .expect("buffers sized by the plan");
+        for (d, t) in dw.iter_mut().zip(&time) {
+            *d = t / n as f32;
+        }
+    }
+    (dx, dw)
+}
+
+/// Windows per group in [`correlate_backward`]: each group sums its filters' spectra on its own.
+#[cfg(any(feature = "train", test))]
+const GROUP: usize = 8;
 
 /// A filter bank made ready for windows of one length: its spectra and the FFT plans. Found
 /// again by its window length and its filters, `[C, K]`, compared bit for bit.
@@ -221,6 +337,43 @@ mod tests {
         let worst = worst_error(&got, &want);
         assert!(worst < 1e-4, "{worst}");
         assert_eq!(correlate(&x, 64, &w, 9), first, "the first bank again");
+    }
+
+    /// The gradients against the direct sums of their definitions, with a window count that
+    /// is not a multiple of the group.
+    #[test]
+    fn backward_equals_the_direct_gradients() {
+        let mut state = 11u32;
+        let mut noise = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (state >> 8) as f32 / (1 << 24) as f32 - 0.5
+                })
+                .collect()
+        };
+        for (len, taps, channels, batch) in [(320, 25, 3, 11), (211, 8, 2, 3), (40, 40, 2, 1)] {
+            let out_len = len - taps + 1;
+            let x = noise(batch * len);
+            let w = noise(channels * taps);
+            let g = noise(batch * channels * out_len);
+            let (dx, dw) = correlate_backward(&x, len, &w, taps, &g);
+            let mut want_dx = vec![0.0f32; batch * len];
+            let mut want_dw = vec![0.0f32; channels * taps];
+            for b in 0..batch {
+                for c in 0..channels {
+                    for t in 0..out_len {
+                        let gv = g[(b * channels + c) * out_len + t];
+                        for k in 0..taps {
+                            want_dx[b * len + t + k] += gv * w[c * taps + k];
+                            want_dw[c * taps + k] += gv * x[b * len + t + k];
+                        }
+                    }
+                }
+            }
+            let (ex, ew) = (worst_error(&dx, &want_dx), worst_error(&dw, &want_dw));
+            assert!(ex < 1e-4 && ew < 1e-3, "{len}/{taps}: {ex} {ew}");
+        }
     }
 
     #[test]

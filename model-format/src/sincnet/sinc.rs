@@ -85,10 +85,14 @@ impl SincConv {
         (low, high)
     }
 
-    /// `[B, 1, L]` → `[B, C, L − K + 1]`. For inference on burn's flex CPU backend through
-    /// FFTs, else (training, a GPU) as a convolution on the device.
+    /// `[B, 1, L]` → `[B, C, L − K + 1]`. On burn's flex CPU backend through FFTs (in
+    /// training too with the `train` feature), else as burn's convolution on the device.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let device = x.device();
+        #[cfg(feature = "train")]
+        if device.is_autodiff() && device.clone().without_autodiff() == Device::flex() {
+            return super::sinc_op::correlate(x.squeeze_dim(1), self.filters());
+        }
         #[cfg(feature = "flex")]
         let on_flex = !device.is_autodiff() && device == Device::flex();
         #[cfg(not(feature = "flex"))]
