@@ -287,6 +287,18 @@ mod tests {
         out
     }
 
+    /// A generator of `n` values of seeded noise in [-0.5, 0.5).
+    fn noise_source(mut state: u32) -> impl FnMut(usize) -> Vec<f32> {
+        move |n| {
+            (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (state >> 8) as f32 / (1 << 24) as f32 - 0.5
+                })
+                .collect()
+        }
+    }
+
     fn worst_error(got: &[f32], want: &[f32]) -> f32 {
         got.iter()
             .zip(want)
@@ -298,15 +310,7 @@ mod tests {
     /// and a filter as long as the window.
     #[test]
     fn equals_the_direct_correlation() {
-        let mut state = 7u32;
-        let mut noise = |n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|_| {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (state >> 8) as f32 / (1 << 24) as f32 - 0.5
-                })
-                .collect()
-        };
+        let mut noise = noise_source(7);
         for (len, taps, channels, batch) in [(320, 25, 3, 2), (211, 8, 2, 3), (40, 40, 2, 1)] {
             let x = noise(batch * len);
             let w = noise(channels * taps);
@@ -343,15 +347,7 @@ mod tests {
     /// is not a multiple of the group.
     #[test]
     fn backward_equals_the_direct_gradients() {
-        let mut state = 11u32;
-        let mut noise = |n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|_| {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (state >> 8) as f32 / (1 << 24) as f32 - 0.5
-                })
-                .collect()
-        };
+        let mut noise = noise_source(11);
         for (len, taps, channels, batch) in [(320, 25, 3, 11), (211, 8, 2, 3), (40, 40, 2, 1)] {
             let out_len = len - taps + 1;
             let x = noise(batch * len);
