@@ -90,7 +90,7 @@ pub struct Stages {
 /// Max-pooling over time in runs of `len` (kernel and stride `len`, a short last run dropped),
 /// as upstream's `max_pool1d`: `[B, C, L]` → `[B, C, ⌊L / len⌋]`. A reshape and a maximum over
 /// the last axis, which burn's CPU backend runs faster than its general pooling: in
-/// `trainer bench sincnet` on 2 threads, inference went from 257–362 windows/s (eleven runs)
+/// `trainer bench sincnet` on 2 threads, inference went from 200–362 windows/s (twelve runs)
 /// to 358–449 (eight runs).
 fn pool(x: Tensor<3>, len: usize) -> Tensor<3> {
     if len <= 1 {
