@@ -23,6 +23,8 @@ use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig1d};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, log_softmax, tanh};
+use burn::tensor::module::max_pool1d;
+use burn::tensor::ops::MaxPoolOptions;
 
 /// The convolutional front: sinc filters then ordinary 1-D convolutions.
 #[derive(Module, Debug)]
@@ -88,20 +90,25 @@ pub struct Stages {
 }
 
 /// Max-pooling over time in runs of `len` (kernel and stride `len`, a short last run dropped),
-/// as upstream's `max_pool1d`: `[B, C, L]` → `[B, C, ⌊L / len⌋]`. A reshape and a maximum over
-/// the last axis, which burn's CPU backend runs faster than its general pooling: in
+/// as upstream's `max_pool1d`: `[B, C, L]` → `[B, C, ⌊L / len⌋]`. On burn's CPU backend, a
+/// reshape and a maximum over the last axis, which it runs faster than its general pooling: in
 /// `trainer bench sincnet` on 2 threads, inference went from 200–362 windows/s (twelve runs)
-/// to 358–449 (eight runs).
+/// to 358–449 (eight runs). Other devices keep `max_pool1d`.
 fn pool(x: Tensor<3>, len: usize) -> Tensor<3> {
     if len <= 1 {
         return x;
     }
-    let [batch, channels, time] = x.dims();
-    let out = time / len;
-    x.slice([0..batch, 0..channels, 0..out * len])
-        .reshape([batch, channels, out, len]) // [B, C, L / len, len]
-        .max_dim(3)
-        .squeeze_dim(3)
+    #[cfg(feature = "flex")]
+    if x.device().without_autodiff() == Device::flex() {
+        let [batch, channels, time] = x.dims();
+        let out = time / len;
+        return x
+            .slice([0..batch, 0..channels, 0..out * len])
+            .reshape([batch, channels, out, len]) // [B, C, L / len, len]
+            .max_dim(3)
+            .squeeze_dim(3);
+    }
+    max_pool1d(x, MaxPoolOptions::new([len]))
 }
 
 impl SincNetConfig {
