@@ -89,6 +89,14 @@ pub struct Stages {
     pub log_probs: Tensor<2>,
 }
 
+/// Whether `device` is burn's flex CPU backend, with or without autodiff.
+fn on_flex(device: &Device) -> bool {
+    #[cfg(feature = "flex")]
+    return device.clone().without_autodiff() == Device::flex();
+    #[cfg(not(feature = "flex"))]
+    return false;
+}
+
 /// Max-pooling over time in runs of `len` (kernel and stride `len`, a short last run dropped),
 /// as upstream's `max_pool1d`: `[B, C, L]` → `[B, C, ⌊L / len⌋]`. On burn's CPU backend, a
 /// reshape and a maximum over the last axis, which it runs faster than its general pooling: in
@@ -98,8 +106,7 @@ fn pool(x: Tensor<3>, len: usize) -> Tensor<3> {
     if len <= 1 {
         return x;
     }
-    #[cfg(feature = "flex")]
-    if x.device().without_autodiff() == Device::flex() {
+    if on_flex(&x.device()) {
         let [batch, channels, time] = x.dims();
         let out = time / len;
         return x

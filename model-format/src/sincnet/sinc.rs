@@ -89,15 +89,12 @@ impl SincConv {
     /// training too with the `train` feature), else as burn's convolution on the device.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let device = x.device();
+        let on_flex = super::on_flex(&device);
         #[cfg(feature = "train")]
-        if device.is_autodiff() && device.clone().without_autodiff() == Device::flex() {
+        if on_flex && device.is_autodiff() {
             return super::sinc_op::correlate(x.squeeze_dim(1), self.filters());
         }
-        #[cfg(feature = "flex")]
-        let on_flex = !device.is_autodiff() && device == Device::flex();
-        #[cfg(not(feature = "flex"))]
-        let on_flex = false;
-        if !on_flex {
+        if !on_flex || device.is_autodiff() {
             return conv1d(
                 x,
                 self.filters().unsqueeze_dim(1),
