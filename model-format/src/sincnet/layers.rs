@@ -8,10 +8,11 @@
 use burn::module::Param;
 use burn::prelude::*;
 
-const EPS: f64 = 1e-6;
+/// Added to the standard deviation.
+pub(super) const EPS: f64 = 1e-6;
 /// Added to the variance under the square root: below f32's resolution for any variance
 /// that is not already negligible, so outputs match upstream's.
-const VAR_FLOOR: f64 = 1e-12;
+pub(super) const VAR_FLOOR: f64 = 1e-12;
 
 fn normalise<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let mean = x.clone().mean_dim(D - 1);

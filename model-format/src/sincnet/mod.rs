@@ -6,6 +6,7 @@
 //! same module runs on burn's CPU backend (flex), on wgpu natively and on
 //! WebGPU in the browser, and trains on any autodiff device.
 
+mod block;
 mod config;
 mod correlate;
 mod import;
@@ -98,22 +99,10 @@ fn on_flex(device: &Device) -> bool {
 }
 
 /// Max-pooling over time in runs of `len` (kernel and stride `len`, a short last run dropped),
-/// as upstream's `max_pool1d`: `[B, C, L]` → `[B, C, ⌊L / len⌋]`. On burn's CPU backend, a
-/// reshape and a maximum over the last axis, which it runs faster than its general pooling: in
-/// `trainer bench sincnet` on 2 threads, inference went from 200–362 windows/s (twelve runs)
-/// to 358–449 (eight runs). Other devices keep `max_pool1d`.
+/// as upstream's `max_pool1d`: `[B, C, L]` → `[B, C, ⌊L / len⌋]`.
 fn pool(x: Tensor<3>, len: usize) -> Tensor<3> {
     if len <= 1 {
         return x;
-    }
-    if on_flex(&x.device()) {
-        let [batch, channels, time] = x.dims();
-        let out = time / len;
-        return x
-            .slice([0..batch, 0..channels, 0..out * len])
-            .reshape([batch, channels, out, len]) // [B, C, L / len, len]
-            .max_dim(3)
-            .squeeze_dim(3);
     }
     max_pool1d(x, MaxPoolOptions::new([len]))
 }
@@ -203,20 +192,48 @@ impl Cnn {
         if let Some(s) = stages.as_deref_mut() {
             s.sinc_conv = sinc.clone();
         }
-        let block = |h: Tensor<3>, i: usize| {
-            leaky_relu(self.ln[i].forward(pool(h, self.pool[i])), self.slope)
-        };
-        let mut h = block(sinc.abs(), 0);
+        let mut h = self.block(sinc, 0);
         if let Some(s) = stages.as_deref_mut() {
             s.cnn_blocks.push(h.clone());
         }
         for (i, conv) in self.conv.iter().enumerate() {
-            h = block(conv.forward(h), i + 1);
+            h = self.block(conv.forward(h), i + 1);
             if let Some(s) = stages.as_deref_mut() {
                 s.cnn_blocks.push(h.clone());
             }
         }
         h.flatten(1, 2)
+    }
+
+    /// Block `i` after its convolution: `|·|` (the sinc block) → max-pool → layer norm →
+    /// leaky ReLU, `[B, C, L]` → `[B, C, ⌊L / pool⌋]`. On burn's flex CPU backend in one fused
+    /// pass ([`block`]; in training too with the `train` feature), else composed on the device.
+    fn block(&self, h: Tensor<3>, i: usize) -> Tensor<3> {
+        let device = h.device();
+        let (norm, len) = (&self.ln[i], h.dims()[2]);
+        let block = block::Block {
+            pool: self.pool[i].max(1),
+            abs: i == 0,
+            slope: self.slope as f32,
+        };
+        if on_flex(&device) && block.fits(len) {
+            #[cfg(feature = "train")]
+            if device.is_autodiff() {
+                return sinc_op::cnn_block(h, norm.gamma.val(), norm.beta.val(), block);
+            }
+            if !device.is_autodiff() {
+                let [batch, channels, _] = h.dims();
+                let read =
+                    |t: Tensor<2>| t.try_into_vec_as::<f32>().expect("a CPU tensor reads back");
+                let (gamma, beta) = (read(norm.gamma.val()), read(norm.beta.val()));
+                let h = h.try_into_vec_as::<f32>().expect("a CPU tensor reads back");
+                let out = block.forward(&h, len, &gamma, &beta);
+                let shape = [batch, channels, out.len() / (batch * channels)];
+                return Tensor::from_data(TensorData::new(out, shape), &device);
+            }
+        }
+        let h = if block.abs { h.abs() } else { h };
+        leaky_relu(norm.forward(pool(h, self.pool[i])), self.slope)
     }
 }
 

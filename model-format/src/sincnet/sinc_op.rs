@@ -1,6 +1,7 @@
-//! The sinc layer's FFT correlation ([`super::correlate`]) as a burn backend extension with a
-//! handwritten backward pass, so that training on the flex CPU backend runs the widest layer
-//! through FFTs rather than burn's direct convolution.
+//! The sinc layer's FFT correlation ([`super::correlate`]) and the fused CNN block
+//! ([`super::block`]) as a burn backend extension with handwritten backward passes, so that
+//! training on the flex CPU backend runs the widest layer through FFTs rather than burn's
+//! direct convolution, and each block in one pass rather than a dozen.
 
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
@@ -10,14 +11,24 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::prelude::*;
 
-/// The correlation, on flex and on autodiff over flex.
+use super::block::{Block, Saved};
+
+/// The correlation and the CNN block, on flex and on autodiff over flex.
 #[backend_extension(Flex, Autodiff)]
 pub trait SincOps: Backend {
     /// `x`: `[B, L]`, `filters`: `[C, K]` → `[B, C, L − K + 1]`.
     fn sinc_correlate(x: FloatTensor<Self>, filters: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `h`: `[B, C, L]`, `gamma`, `beta`: `[C, N]` → `[B, C, N]`.
+    fn cnn_block(
+        h: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        block: Block,
+    ) -> FloatTensor<Self>;
 }
 
-/// The correlation's gradients, on the backend under autodiff.
+/// The gradients, on the backend under autodiff.
 pub trait SincGrad: Backend {
     /// `x`: `[B, L]`, `filters`: `[C, K]`, `grad`: `[B, C, L − K + 1]` → the gradients with
     /// respect to `x` (`[B, L]`) and to `filters` (`[C, K]`).
@@ -26,6 +37,24 @@ pub trait SincGrad: Backend {
         filters: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// [`SincOps::cnn_block`], keeping what its gradient needs.
+    fn cnn_block_saved(
+        h: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        block: Block,
+    ) -> (FloatTensor<Self>, Saved);
+
+    /// The gradients of [`SincOps::cnn_block`] with respect to `h` (`[B, C, L]`), `gamma` and
+    /// `beta` (`[C, N]`), given its output's (`[B, C, N]`).
+    fn cnn_block_grad(
+        saved: &Saved,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        block: Block,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// A flex tensor's `f32` values and its shape.
@@ -54,6 +83,14 @@ impl SincOps for Flex {
         let out = super::correlate::correlate(&x, len, &w, taps);
         tensor(out, vec![batch, channels, len - taps + 1])
     }
+
+    fn cnn_block(h: FlexTensor, gamma: FlexTensor, beta: FlexTensor, block: Block) -> FlexTensor {
+        let ((h, shape), (gamma, _), (beta, _)) = (values(&h), values(&gamma), values(&beta));
+        let [batch, channels, len] = dims3(&shape);
+        let out = block.forward(&h, len, &gamma, &beta);
+        let n = out.len() / (batch * channels);
+        tensor(out, vec![batch, channels, n])
+    }
 }
 
 impl SincGrad for Flex {
@@ -68,11 +105,47 @@ impl SincGrad for Flex {
         let (dx, dw) = super::correlate::correlate_backward(&x, len, &w, taps, &g);
         (tensor(dx, x_shape), tensor(dw, w_shape))
     }
+
+    fn cnn_block_saved(
+        h: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        block: Block,
+    ) -> (FlexTensor, Saved) {
+        let ((h, shape), (gamma, _), (beta, _)) = (values(&h), values(&gamma), values(&beta));
+        let [batch, channels, len] = dims3(&shape);
+        let (out, saved) = block.forward_saved(&h, len, &gamma, &beta);
+        let n = out.len() / (batch * channels);
+        (tensor(out, vec![batch, channels, n]), saved)
+    }
+
+    fn cnn_block_grad(
+        saved: &Saved,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        grad: FlexTensor,
+        block: Block,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let ((gamma, norm_shape), (beta, _)) = (values(&gamma), values(&beta));
+        let (grad, shape) = values(&grad);
+        let [batch, channels, _] = dims3(&shape);
+        let (g_h, g_gamma, g_beta) = block.backward(saved, &gamma, &beta, &grad);
+        (
+            tensor(g_h, vec![batch, channels, saved.len]),
+            tensor(g_gamma, norm_shape.clone()),
+            tensor(g_beta, norm_shape),
+        )
+    }
 }
 
 /// The two dimensions of a matrix's shape.
 fn dims2(shape: &[usize]) -> [usize; 2] {
     shape.try_into().expect("a matrix")
+}
+
+/// The three dimensions of a `[B, C, L]` shape.
+fn dims3(shape: &[usize]) -> [usize; 3] {
+    shape.try_into().expect("a `[B, C, L]` tensor")
 }
 
 impl<B: SincOps + SincGrad, C: CheckpointStrategy> SincOps for Autodiff<B, C> {
@@ -121,6 +194,65 @@ impl<B: SincOps + SincGrad, C: CheckpointStrategy> SincOps for Autodiff<B, C> {
             OpsKind::UnTracked(prep) => prep.finish(out),
         }
     }
+
+    fn cnn_block(
+        h: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        block: Block,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct CnnBlock(Block);
+
+        impl<B: SincGrad> Backward<B, 3> for CnnBlock {
+            /// The forward pass's record, and the checkpointed γ and β.
+            type State = (
+                Saved,
+                burn::backend::autodiff::NodeId,
+                burn::backend::autodiff::NodeId,
+            );
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 3>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let (saved, gamma, beta) = ops.state;
+                let gamma = checkpointer.retrieve_node_output(gamma);
+                let beta = checkpointer.retrieve_node_output(beta);
+                let grad = grads.consume::<B>(&ops.node);
+                let grads_in = B::cnn_block_grad(&saved, gamma, beta, grad, self.0);
+                let [node_h, node_gamma, node_beta] = ops.parents;
+                for (node, g) in [node_h, node_gamma, node_beta]
+                    .into_iter()
+                    .zip([grads_in.0, grads_in.1, grads_in.2])
+                {
+                    if let Some(node) = node {
+                        grads.register::<B>(node.id, g);
+                    }
+                }
+            }
+        }
+
+        let (out, saved) = B::cnn_block_saved(
+            h.primitive().clone(),
+            gamma.primitive().clone(),
+            beta.primitive().clone(),
+            block,
+        );
+        match CnnBlock(block)
+            .prepare::<C>([h.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (saved, prep.checkpoint(&gamma), prep.checkpoint(&beta));
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
 }
 
 /// `x`: `[B, L]`, `filters`: `[C, K]` → `[B, C, L − K + 1]`, on flex or autodiff over flex.
@@ -128,6 +260,22 @@ pub(crate) fn correlate(x: Tensor<2>, filters: Tensor<2>) -> Tensor<3> {
     Tensor::from_dispatch(<Dispatch as SincOps>::sinc_correlate(
         x.into_dispatch(),
         filters.into_dispatch(),
+    ))
+}
+
+/// One CNN block on flex or autodiff over flex: `h`: `[B, C, L]`, `gamma`, `beta`: `[C, N]` →
+/// `[B, C, N]`.
+pub(crate) fn cnn_block(
+    h: Tensor<3>,
+    gamma: Tensor<2>,
+    beta: Tensor<2>,
+    block: Block,
+) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as SincOps>::cnn_block(
+        h.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        block,
     ))
 }
 
@@ -142,6 +290,16 @@ mod tests {
         (0..n)
             .map(|i| (((i + seed) * 2_654_435_761) % 2000) as f32 / 1000.0 - 1.0)
             .collect()
+    }
+
+    /// `a` equals `b` to 1e-4 of `b`'s largest magnitude, or 1e-4 where that is below 1.
+    fn close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let worst = (a.iter().zip(b))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst <= 1e-4 * scale.max(1.0), "{what}: {worst} of {scale}");
     }
 
     /// Through the extension and through burn's `conv1d`: the same output, and the same
@@ -187,19 +345,76 @@ mod tests {
             )
         };
         let (fft, direct) = (run(true), run(false));
-        let close = |a: &[f32], b: &[f32], what: &str| {
-            assert_eq!(a.len(), b.len(), "{what}");
-            let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let worst = a
-                .iter()
-                .zip(b)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
-            assert!(worst <= 1e-4 * scale.max(1.0), "{what}: {worst} of {scale}");
-        };
         close(&fft.0, &direct.0, "output");
         close(&fft.1, &direct.1, "windows' gradient");
         close(&fft.2, &direct.2, "low cut-offs' gradient");
         close(&fft.3, &direct.3, "bandwidths' gradient");
+    }
+
+    /// Values in (−1, 1) without repeats, so no pooled run has a tie.
+    fn distinct(n: usize, seed: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i + seed) as f32 * 0.618_034).fract() * 2.0 - 1.0)
+            .collect()
+    }
+
+    /// The fused block against burn's composition (`|·|`, `max_pool1d`, [`TimeNorm`], leaky
+    /// ReLU): the same output and the same gradients for the input, γ and β, with and
+    /// without the absolute value, and a short last run dropped.
+    #[test]
+    fn block_equals_burns_composition() {
+        use crate::sincnet::TimeNorm;
+        use burn::module::Param;
+        use burn::tensor::activation::leaky_relu;
+
+        let device = Device::flex().autodiff();
+        let (batch, channels, len, pool, slope) = (3, 4, 47, 3, 0.2);
+        let n = len / pool;
+        let matrix = |values: Vec<f32>| {
+            let t = Tensor::<2>::from_data(TensorData::new(values, [channels, n]), &device);
+            Param::from_tensor(t)
+        };
+        let norm = TimeNorm {
+            gamma: matrix(distinct(channels * n, 3).iter().map(|v| 1.0 + v).collect()),
+            beta: matrix(distinct(channels * n, 5).iter().map(|v| v / 2.0).collect()),
+        };
+        let cube = |values: Vec<f32>, len: usize| {
+            Tensor::<3>::from_data(TensorData::new(values, [batch, channels, len]), &device)
+        };
+        let h = cube(distinct(batch * channels * len, 11), len);
+        let weight = cube(noise(batch * channels * n, 13), n);
+        for abs in [true, false] {
+            let block = Block { pool, abs, slope };
+            let run = |fused: bool| {
+                let h = h.clone().require_grad();
+                let y = if fused {
+                    cnn_block(h.clone(), norm.gamma.val(), norm.beta.val(), block)
+                } else {
+                    let x = if abs { h.clone().abs() } else { h.clone() };
+                    leaky_relu(norm.forward(crate::sincnet::pool(x, pool)), slope.into())
+                };
+                let grads = (y.clone() * weight.clone()).sum().backward();
+                let read = |t: Tensor<2>| -> Vec<f32> { t.into_data().try_into_vec_as().unwrap() };
+                (
+                    y.into_data().try_into_vec_as::<f32>().unwrap(),
+                    h.grad(&grads)
+                        .unwrap()
+                        .into_data()
+                        .try_into_vec_as()
+                        .unwrap(),
+                    read(norm.gamma.grad(&grads).unwrap()),
+                    read(norm.beta.grad(&grads).unwrap()),
+                )
+            };
+            let (fused, composed) = (run(true), run(false));
+            close(&fused.0, &composed.0, &format!("output (abs {abs})"));
+            close(
+                &fused.1,
+                &composed.1,
+                &format!("input's gradient (abs {abs})"),
+            );
+            close(&fused.2, &composed.2, &format!("γ's gradient (abs {abs})"));
+            close(&fused.3, &composed.3, &format!("β's gradient (abs {abs})"));
+        }
     }
 }
