@@ -23,7 +23,7 @@ pub(crate) struct Block {
 }
 
 /// What the backward pass keeps of a forward pass.
-#[cfg(any(feature = "train", test))]
+#[cfg(feature = "train")]
 #[derive(Debug, Clone)]
 pub(crate) struct Saved {
     /// The block's input length `L`.
@@ -37,7 +37,7 @@ pub(crate) struct Saved {
     pub spread: Vec<(f32, f32)>,
 }
 
-#[cfg(any(feature = "train", test))]
+#[cfg(feature = "train")]
 const OFFSET: u8 = 0x3f;
 const ZERO: u8 = 0x40;
 const NEGATIVE: u8 = 0x80;
@@ -57,14 +57,28 @@ impl Block {
     }
 
     /// The output length `N` of inputs of `len` samples.
-    fn out_len(&self, len: usize) -> usize {
+    pub fn out_len(&self, len: usize) -> usize {
         assert!(self.fits(len), "pooling {len} samples by {}", self.pool);
         len / self.pool
     }
 
+    /// `N`, after checking that `h` holds rows of `len` and `gamma`, `beta` are `[C, N]` for a
+    /// whole number of channels per batch.
+    fn check(&self, h: &[f32], len: usize, gamma: &[f32], beta: &[f32]) -> usize {
+        let n = self.out_len(len);
+        assert!(
+            h.len().is_multiple_of(len)
+                && gamma.len() == beta.len()
+                && gamma.len().is_multiple_of(n)
+                && (h.len() / len).is_multiple_of((gamma.len() / n).max(1)),
+            "γ and β are not [C, {n}] for rows of {len}"
+        );
+        n
+    }
+
     /// `h`: `[B, C, L]`, `gamma`, `beta`: `[C, N]` with `N = ⌊L / pool⌋` → `[B, C, N]`.
     pub fn forward(&self, h: &[f32], len: usize, gamma: &[f32], beta: &[f32]) -> Vec<f32> {
-        let n = self.out_len(len);
+        let n = self.check(h, len, gamma, beta);
         let mut out = vec![0.0; h.len() / len * n];
         let row = |(r, (h, out)): (usize, (&[f32], &mut [f32]))| {
             let (gamma, beta) = channel(gamma, beta, r, n);
@@ -81,7 +95,7 @@ impl Block {
     }
 
     /// [`Block::forward`], keeping what [`Block::backward`] needs.
-    #[cfg(any(feature = "train", test))]
+    #[cfg(feature = "train")]
     pub fn forward_saved(
         &self,
         h: &[f32],
@@ -90,7 +104,7 @@ impl Block {
         beta: &[f32],
     ) -> (Vec<f32>, Saved) {
         use rayon::prelude::*;
-        let n = self.out_len(len);
+        let n = self.check(h, len, gamma, beta);
         let rows = h.len() / len;
         let mut out = vec![0.0; rows * n];
         let mut norm = vec![0.0; rows * n];
@@ -173,7 +187,7 @@ impl Block {
     /// The gradients with respect to the block's input (`[B, C, L]`), γ and β (`[C, N]` each),
     /// given the gradient `grad` of its output (`[B, C, N]`). γ's and β's are summed over the
     /// batch in order, so the result does not depend on the thread count.
-    #[cfg(any(feature = "train", test))]
+    #[cfg(feature = "train")]
     pub fn backward(
         &self,
         saved: &Saved,

@@ -228,7 +228,7 @@ impl Cnn {
                 let (gamma, beta) = (read(norm.gamma.val()), read(norm.beta.val()));
                 let h = h.try_into_vec_as::<f32>().expect("a CPU tensor reads back");
                 let out = block.forward(&h, len, &gamma, &beta);
-                let shape = [batch, channels, out.len() / (batch * channels)];
+                let shape = [batch, channels, block.out_len(len)];
                 return Tensor::from_data(TensorData::new(out, shape), &device);
             }
         }

@@ -28,7 +28,8 @@ pub trait SincOps: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// The gradients, on the backend under autodiff.
+/// What the autodiff versions need of the backend under autodiff: the gradients, and the
+/// block's forward pass with its record.
 pub trait SincGrad: Backend {
     /// `x`: `[B, L]`, `filters`: `[C, K]`, `grad`: `[B, C, L − K + 1]` → the gradients with
     /// respect to `x` (`[B, L]`) and to `filters` (`[C, K]`).
@@ -88,8 +89,7 @@ impl SincOps for Flex {
         let ((h, shape), (gamma, _), (beta, _)) = (values(&h), values(&gamma), values(&beta));
         let [batch, channels, len] = dims3(&shape);
         let out = block.forward(&h, len, &gamma, &beta);
-        let n = out.len() / (batch * channels);
-        tensor(out, vec![batch, channels, n])
+        tensor(out, vec![batch, channels, block.out_len(len)])
     }
 }
 
@@ -115,8 +115,10 @@ impl SincGrad for Flex {
         let ((h, shape), (gamma, _), (beta, _)) = (values(&h), values(&gamma), values(&beta));
         let [batch, channels, len] = dims3(&shape);
         let (out, saved) = block.forward_saved(&h, len, &gamma, &beta);
-        let n = out.len() / (batch * channels);
-        (tensor(out, vec![batch, channels, n]), saved)
+        (
+            tensor(out, vec![batch, channels, block.out_len(len)]),
+            saved,
+        )
     }
 
     fn cnn_block_grad(
@@ -235,22 +237,19 @@ impl<B: SincOps + SincGrad, C: CheckpointStrategy> SincOps for Autodiff<B, C> {
             }
         }
 
-        let (out, saved) = B::cnn_block_saved(
-            h.primitive().clone(),
-            gamma.primitive().clone(),
-            beta.primitive().clone(),
-            block,
-        );
+        let (h_node, gamma_node, beta_node) = (h.node(), gamma.node(), beta.node());
+        let [h, g, b] = [&h, &gamma, &beta].map(|t| t.primitive().clone());
         match CnnBlock(block)
-            .prepare::<C>([h.node(), gamma.node(), beta.node()])
+            .prepare::<C>([h_node, gamma_node, beta_node])
             .compute_bound()
             .stateful()
         {
             OpsKind::Tracked(mut prep) => {
+                let (out, saved) = B::cnn_block_saved(h, g, b, block);
                 let state = (saved, prep.checkpoint(&gamma), prep.checkpoint(&beta));
                 prep.finish(state, out)
             }
-            OpsKind::UnTracked(prep) => prep.finish(out),
+            OpsKind::UnTracked(prep) => prep.finish(B::cnn_block(h, g, b, block)),
         }
     }
 }
@@ -351,7 +350,7 @@ mod tests {
         close(&fft.3, &direct.3, "bandwidths' gradient");
     }
 
-    /// Values in (−1, 1) without repeats, so no pooled run has a tie.
+    /// Values in (−1, 1) without repeats; in these tests no pooled run holds two of one magnitude.
     fn distinct(n: usize, seed: usize) -> Vec<f32> {
         (0..n)
             .map(|i| ((i + seed) as f32 * 0.618_034).fract() * 2.0 - 1.0)
