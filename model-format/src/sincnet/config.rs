@@ -164,8 +164,14 @@ impl SincNetConfig {
                 "layer widths and kernels must be between 1 and {MAX_WIDTH}"
             ));
         }
-        if !(self.leaky_slope.is_finite() && self.bn_momentum.is_finite()) {
-            return bad("non-finite slope or momentum".into());
+        if !self.leaky_slope.is_finite() {
+            return bad(format!("leaky ReLU slope {}", self.leaky_slope));
+        }
+        if !(0.0..=1.0).contains(&self.bn_momentum) {
+            return bad(format!(
+                "batch-norm momentum {} is not within [0, 1]",
+                self.bn_momentum
+            ));
         }
         let n = self.parameters()?;
         if n > MAX_PARAMETERS {
@@ -205,6 +211,12 @@ mod tests {
         tiny.window_ms = 15;
         let err = tiny.block_lens().unwrap_err();
         assert!(err.0.contains("15 ms"), "{err}");
+        // burn's batch norm asserts its momentum is within [0, 1]: refused here, not panicked on.
+        let mut momentum = SincNetConfig::paper(200);
+        momentum.bn_momentum = 1.5;
+        assert!(momentum.validate().unwrap_err().0.contains("momentum"));
+        momentum.bn_momentum = f64::NAN;
+        assert!(momentum.validate().is_err());
         let mut huge = SincNetConfig::paper(200);
         huge.fc = vec![60_000, 60_000];
         assert!(huge.validate().unwrap_err().0.contains("parameters"));
