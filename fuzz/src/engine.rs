@@ -2,7 +2,8 @@
 //! any inputs given) with a few stacked byte-level mutations, runs the target, and records
 //! every distinct panic with its smallest input. In a build with edge coverage
 //! ([`crate::coverage`], `scripts/fuzz`) an input that runs an edge no earlier one ran joins
-//! the corpus; otherwise the engine is blind.
+//! the corpus; otherwise the engine is blind. A [`Journal`] hears of each input before it runs
+//! and of each new corpus input when found, so a run that dies keeps what it found.
 
 use crate::coverage;
 use crate::targets::Target;
@@ -43,10 +44,22 @@ pub struct Report {
     pub corpus: usize,
     /// Distinct edges run, in a build with coverage (else 0).
     pub edges: usize,
-    /// The inputs that found new edges, in the order found (to keep as corpus).
-    pub discovered: Vec<Vec<u8>>,
     /// Distinct panics, by message.
     pub crashes: Vec<Crash>,
+}
+
+/// What a run records as it goes (see [`crate::journal`]).
+pub trait Journal {
+    /// `input` is about to run.
+    fn running(&mut self, input: &[u8]);
+    /// `input` ran an edge no earlier input ran, and joins the corpus.
+    fn discovered(&mut self, input: &[u8]);
+}
+
+/// Records nothing.
+impl Journal for () {
+    fn running(&mut self, _: &[u8]) {}
+    fn discovered(&mut self, _: &[u8]) {}
 }
 
 /// Runs `input` through `target`; the panic's message if it panicked.
@@ -56,12 +69,18 @@ pub fn run_one(target: &Target, input: &[u8]) -> Option<String> {
         .map(|p| trainer::panic_message(&*p))
 }
 
-/// Fuzzes `target` from its seeds and `corpus` (more inputs to mutate) within `budget`.
-pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) -> Report {
+/// Fuzzes `target` from its seeds and `corpus` (more inputs to mutate) within `budget`,
+/// telling `journal` of each input.
+pub fn fuzz(
+    target: &Target,
+    corpus: Vec<Vec<u8>>,
+    budget: Budget,
+    seed: u64,
+    journal: &mut dyn Journal,
+) -> Report {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut queue: Vec<Vec<u8>> = (target.seeds)();
     queue.extend(corpus);
-    let given = queue.len();
     let mut crashes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
@@ -71,6 +90,7 @@ pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) ->
     let mut seen: HashSet<u32> = HashSet::new();
     coverage::take_hits();
     for input in &queue {
+        journal.running(input);
         if let Some(m) = run_one(target, input) {
             crashes.entry(m).or_insert_with(|| input.clone());
         }
@@ -85,12 +105,14 @@ pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) ->
             mutate(&mut input, other, target.max_len, &mut rng);
         }
         executions += 1;
+        journal.running(&input);
         let crash = run_one(target, &input);
         if guided {
             let hits = coverage::take_hits();
             let before = seen.len();
             seen.extend(hits);
             if seen.len() > before && crash.is_none() {
+                journal.discovered(&input);
                 queue.push(input.clone());
             }
         }
@@ -108,7 +130,6 @@ pub fn fuzz(target: &Target, corpus: Vec<Vec<u8>>, budget: Budget, seed: u64) ->
         seconds: t0.elapsed().as_secs_f64(),
         corpus: queue.len(),
         edges: seen.len(),
-        discovered: queue.split_off(given),
         crashes: crashes
             .into_iter()
             .map(|(message, input)| Crash { message, input })

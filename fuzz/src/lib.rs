@@ -6,8 +6,10 @@
 //! - [`engine`]: a seeded mutation fuzzer over a target, guided by edge coverage in a build
 //!   that has it ([`coverage`]; `scripts/fuzz`, for long runs), blind otherwise (the tests'
 //!   short runs);
+//! - [`journal`]: a run's files, written as it goes, and the replay of an input a run died on;
 //! - `regressions/<target>/`: every input that once crashed a target, replayed by the tests.
 
 pub mod coverage;
 pub mod engine;
+pub mod journal;
 pub mod targets;

@@ -1,12 +1,16 @@
 //! `mer-fuzz`: fuzzes the targets for a while and prints what it found. Inputs under
-//! `--out/corpus/<target>/` are mutated besides the seeds, and those that found new edges (in a
-//! build with coverage) are added there; crashes are written to `--out/crashes/<target>/`.
+//! `--out/corpus/<target>/` are mutated besides the seeds, and those that find new edges (in a
+//! build with coverage) are added there as they are found; crashes are written to
+//! `--out/crashes/<target>/`. An input the process died on is replayed by the next run
+//! ([`mer_fuzz::journal`]).
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use mer_fuzz::engine::{Budget, fuzz};
+use mer_fuzz::engine::{Budget, fuzz, run_one};
+use mer_fuzz::journal::{self, Files, Started};
 use mer_fuzz::targets;
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 /// Fuzz the parsers of untrusted bytes.
@@ -27,6 +31,12 @@ struct Args {
     /// Folder of extra inputs (`corpus/<target>/`) and of the crashes found.
     #[arg(long, default_value = "target/fuzz")]
     out: PathBuf,
+    /// Longest one execution may run; a longer one stops the run, and the next replays it.
+    #[arg(long, default_value_t = 30)]
+    hang_seconds: u64,
+    /// Run this one input through the one target named, and exit 1 if it panics.
+    #[arg(long)]
+    replay: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -38,6 +48,21 @@ fn main() -> Result<()> {
             bail!("no target {t}; the targets are {}", names.join(", "));
         }
     }
+    if let Some(file) = &args.replay {
+        let [name] = args.targets.as_slice() else {
+            bail!("--replay takes exactly one target");
+        };
+        let target = all.iter().find(|t| t.name == *name).expect("checked above");
+        let input = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        if let Some(message) = run_one(target, &input) {
+            eprintln!("{name}: {message}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
+    let hang = Duration::from_secs(args.hang_seconds);
+    let started = Started::default();
+    journal::watchdog(started.clone(), hang);
     let budget = Budget {
         executions: args.executions,
         time: Duration::from_secs(args.seconds),
@@ -57,6 +82,19 @@ fn main() -> Result<()> {
         .iter()
         .filter(|t| args.targets.is_empty() || args.targets.iter().any(|n| n == t.name))
     {
+        let replay = |file: &std::path::Path| {
+            let mut c = Command::new(std::env::current_exe().expect("this program's path"));
+            c.arg(t.name).arg("--replay").arg(file);
+            c
+        };
+        if let Some(path) = journal::recover(&args.out, t.name, hang, replay)? {
+            eprintln!(
+                "{}: the last run died on an input, and so did its replay ({})",
+                t.name,
+                path.display()
+            );
+            crashed += 1;
+        }
         let corpus_dir = args.out.join("corpus").join(t.name);
         let corpus: Vec<Vec<u8>> = match std::fs::read_dir(&corpus_dir) {
             Ok(entries) => entries
@@ -64,20 +102,13 @@ fn main() -> Result<()> {
                 .collect(),
             Err(_) => Vec::new(),
         };
-        let r = fuzz(t, corpus, budget, args.seed);
-        // Inputs that found new edges join the corpus, so the next run starts from them.
-        if !r.discovered.is_empty() {
-            std::fs::create_dir_all(&corpus_dir)?;
-        }
-        for input in &r.discovered {
-            let name = blake3::hash(input).to_hex().to_string();
-            std::fs::write(corpus_dir.join(&name[..16]), input)?;
-        }
+        let mut files = Files::new(&args.out, t.name, started.clone())?;
+        let r = fuzz(t, corpus, budget, args.seed, &mut files);
+        files.finish()?;
         for c in &r.crashes {
             let dir = args.out.join("crashes").join(t.name);
             std::fs::create_dir_all(&dir)?;
-            let name = blake3::hash(&c.input).to_hex().to_string();
-            let path = dir.join(&name[..16]);
+            let path = dir.join(journal::name(&c.input));
             std::fs::write(&path, &c.input)
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("{}: {} ({})", t.name, c.message, path.display());

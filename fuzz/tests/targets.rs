@@ -31,7 +31,7 @@ fn a_short_run_of_every_target_finds_no_panic() {
         for seed in (t.seeds)() {
             assert_eq!(run_one(&t, &seed), None, "{}: a seed panics", t.name);
         }
-        let r = fuzz(&t, Vec::new(), budget, 7);
+        let r = fuzz(&t, Vec::new(), budget, 7, &mut ());
         assert!(r.executions > 50, "{}: {} executions", t.name, r.executions);
         let found: Vec<&str> = r.crashes.iter().map(|c| c.message.as_str()).collect();
         assert!(found.is_empty(), "{}: {found:?}", t.name);
