@@ -3,7 +3,8 @@
 //! every distinct panic with its smallest input. In a build with edge coverage
 //! ([`crate::coverage`], `scripts/fuzz`) an input that runs an edge no earlier one ran joins
 //! the corpus; otherwise the engine is blind. A [`Journal`] hears of each input before it runs
-//! and of each new corpus input when found, so a run that dies keeps what it found.
+//! and of each new corpus input when found, so a run that dies keeps its corpus and the input
+//! it died on (the panics it caught are returned at the end of the run).
 
 use crate::coverage;
 use crate::targets::Target;

@@ -1,5 +1,5 @@
-//! A run's files under `--out`, written as it goes: `corpus/<target>/` (inputs that found new
-//! edges, which the next run mutates too), `crashes/<target>/` and `in-flight/<target>` (the
+//! A run's files under `--out`: `corpus/<target>/` (inputs that found new edges, which the
+//! next run mutates too; written when found), `crashes/<target>/` and `in-flight/<target>` (the
 //! input running now, after its length as 8 bytes little-endian: one write per execution into
 //! a file kept open). A process that dies on an input (an abort, a stack overflow, a hang the
 //! [`watchdog`] ends, a kill) leaves that input in flight; the next run replays it in a child
@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(std::fs::read(kept.unwrap()).unwrap(), b"fatal");
         assert!(!in_flight.exists());
         assert_eq!(
-            recover(out.path(), "t", second, shell("exit 1")).unwrap(),
+            recover(out.path(), "t", second, shell("true")).unwrap(),
             None
         );
 
@@ -212,6 +212,10 @@ mod tests {
         );
         assert_eq!(std::fs::read(kept.unwrap().unwrap()).unwrap(), b"slow");
 
+        put(b"panics");
+        let kept = recover(out.path(), "t", second, shell("exit 1"));
+        assert_eq!(std::fs::read(kept.unwrap().unwrap()).unwrap(), b"panics");
+
         put(b"killed from outside");
         assert_eq!(
             recover(out.path(), "t", second, shell("true")).unwrap(),
@@ -219,7 +223,7 @@ mod tests {
         );
         assert!(!in_flight.exists());
         let crashes = std::fs::read_dir(out.path().join("crashes/t")).unwrap();
-        assert_eq!(crashes.count(), 2);
+        assert_eq!(crashes.count(), 3);
     }
 
     /// A record cut short is dropped.

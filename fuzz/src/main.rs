@@ -28,11 +28,12 @@ struct Args {
     /// Seed of the mutations.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Folder of extra inputs (`corpus/<target>/`) and of the crashes found.
+    /// Folder of extra inputs (`corpus/<target>/`), of the crashes found and of the input in
+    /// flight.
     #[arg(long, default_value = "target/fuzz")]
     out: PathBuf,
     /// Longest one execution may run; a longer one stops the run, and the next replays it.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     hang_seconds: u64,
     /// Run this one input through the one target named, and exit 1 if it panics.
     #[arg(long)]
@@ -104,7 +105,7 @@ fn main() -> Result<()> {
         };
         let mut files = Files::new(&args.out, t.name, started.clone())?;
         let r = fuzz(t, corpus, budget, args.seed, &mut files);
-        files.finish()?;
+        let journal = files.finish();
         for c in &r.crashes {
             let dir = args.out.join("crashes").join(t.name);
             std::fs::create_dir_all(&dir)?;
@@ -113,6 +114,7 @@ fn main() -> Result<()> {
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("{}: {} ({})", t.name, c.message, path.display());
         }
+        journal?;
         crashed += r.crashes.len();
         println!(
             "{:<22} {:>10} {:>9.0} {:>7} {:>7} {:>8}",
