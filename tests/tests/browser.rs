@@ -164,6 +164,7 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
     let short = common::first_song(&short_data, "Q2");
     let expected_short = trainer_prediction(&short, &sincnet);
 
+    report_wasm_size(&site());
     let server = Server::start(site(), PREFIX);
     let base = format!("http://127.0.0.1:{}{PREFIX}", server.port);
     for (backend, webgpu) in [("webgpu", true), ("cpu", false)] {
@@ -400,6 +401,24 @@ fn mlp_in_the_page(session: &Session, tmp: &Path, song: &Path) {
         "the point is drawn inside the circle: {d} > {r}"
     );
     eprintln!("MLP: {}", result["timing"].as_str().unwrap());
+}
+
+/// Prints the size of the site's WebAssembly, raw and gzipped (`gzip -9`, as a server sends
+/// it), beside the times (reported, not asserted).
+fn report_wasm_size(site: &Path) {
+    let wasm = (std::fs::read_dir(site).unwrap())
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.to_string_lossy().ends_with("_bg.wasm"))
+        .unwrap_or_else(|| panic!("no WebAssembly in {}", site.display()));
+    let raw = std::fs::metadata(&wasm).unwrap().len();
+    let gzipped = match Command::new("gzip").arg("-9c").arg(&wasm).output() {
+        Ok(out) if out.status.success() => format!("{} bytes", out.stdout.len()),
+        _ => "unknown (no gzip)".into(),
+    };
+    eprintln!(
+        "site WebAssembly {}: {raw} bytes, gzipped {gzipped}",
+        wasm.display()
+    );
 }
 
 /// Drops `song` and waits for the page's `run`-th result, with no error shown.
