@@ -22,6 +22,15 @@ pub fn name(input: &[u8]) -> String {
     blake3::hash(input).to_hex()[..16].to_string()
 }
 
+/// Writes `input` under `out/crashes/<target>/`, named by [`name`]; its path.
+pub fn save_crash(out: &Path, target: &str, input: &[u8]) -> Result<PathBuf> {
+    let dir = out.join("crashes").join(target);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name(input));
+    std::fs::write(&path, input).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 /// One target's files during its run.
 pub struct Files {
     corpus: PathBuf,
@@ -65,9 +74,10 @@ impl Files {
         }
     }
 
-    /// Keeps the first error of `written`, about `path`.
-    fn keep(&mut self, written: std::io::Result<()>, path: &Path) {
+    /// Keeps the first error of `written`, about `path` (made only for an error).
+    fn keep(&mut self, written: std::io::Result<()>, path: impl FnOnce(&Self) -> PathBuf) {
         if let (None, Err(e)) = (&self.error, written) {
+            let path = path(self);
             self.error = Some(anyhow::Error::new(e).context(format!("writing {}", path.display())));
         }
     }
@@ -81,13 +91,13 @@ impl Journal for Files {
         self.record.extend(input);
         let written =
             (self.file.seek(SeekFrom::Start(0))).and_then(|_| self.file.write_all(&self.record));
-        let path = self.in_flight.clone();
-        self.keep(written, &path);
+        self.keep(written, |files| files.in_flight.clone());
     }
 
     fn discovered(&mut self, input: &[u8]) {
         let path = self.corpus.join(name(input));
-        self.keep(std::fs::write(&path, input), &path);
+        let written = std::fs::write(&path, input);
+        self.keep(written, |_| path);
     }
 }
 
@@ -134,10 +144,7 @@ pub fn recover(
     let Some(input) = in_flight_input(&record) else {
         return Ok(None);
     };
-    let dir = out.join("crashes").join(target);
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(name(input));
-    std::fs::write(&path, input).with_context(|| format!("writing {}", path.display()))?;
+    let path = save_crash(out, target, input)?;
     let mut child = (replay(&path).stdout(Stdio::null()).stderr(Stdio::null()))
         .spawn()
         .context("starting the replay")?;

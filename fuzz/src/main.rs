@@ -107,11 +107,7 @@ fn main() -> Result<()> {
         let r = fuzz(t, corpus, budget, args.seed, &mut files);
         let journal = files.finish();
         for c in &r.crashes {
-            let dir = args.out.join("crashes").join(t.name);
-            std::fs::create_dir_all(&dir)?;
-            let path = dir.join(journal::name(&c.input));
-            std::fs::write(&path, &c.input)
-                .with_context(|| format!("writing {}", path.display()))?;
+            let path = journal::save_crash(&args.out, t.name, &c.input)?;
             eprintln!("{}: {} ({})", t.name, c.message, path.display());
         }
         journal?;

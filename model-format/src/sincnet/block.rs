@@ -33,8 +33,8 @@ pub(crate) struct Saved {
     /// Per output, where in its run the maximum was ([`OFFSET`] bits), and the sign of that
     /// input ([`NEGATIVE`], [`ZERO`]): the absolute value's gradient is the sign, 0 at 0.
     pub arg: Vec<u8>,
-    /// Per row `(b, c)`: `d = std + ε` and the standard deviation.
-    pub spread: Vec<(f32, f32)>,
+    /// Per row `(b, c)`: the standard deviation (`d = std + ε`).
+    pub std: Vec<f32>,
 }
 
 #[cfg(feature = "train")]
@@ -46,7 +46,7 @@ const NEGATIVE: u8 = 0x80;
 struct RowSave<'a> {
     norm: &'a mut [f32],
     arg: &'a mut [u8],
-    spread: &'a mut (f32, f32),
+    std: &'a mut f32,
 }
 
 impl Block {
@@ -109,15 +109,13 @@ impl Block {
         let mut out = vec![0.0; rows * n];
         let mut norm = vec![0.0; rows * n];
         let mut arg = vec![0u8; rows * n];
-        let mut spread = vec![(0.0, 0.0); rows];
+        let mut std = vec![0.0; rows];
         let outputs = out.par_chunks_mut(n).zip(norm.par_chunks_mut(n));
-        let saves = outputs
-            .zip(arg.par_chunks_mut(n))
-            .zip(spread.par_iter_mut());
+        let saves = outputs.zip(arg.par_chunks_mut(n)).zip(std.par_iter_mut());
         (h.par_chunks(len).zip(saves).enumerate()).for_each(
-            |(r, (h, (((out, norm), arg), spread)))| {
+            |(r, (h, (((out, norm), arg), std)))| {
                 let (gamma, beta) = channel(gamma, beta, r, n);
-                let save = RowSave { norm, arg, spread };
+                let save = RowSave { norm, arg, std };
                 self.row(h, gamma, beta, out, Some(save));
             },
         );
@@ -125,7 +123,7 @@ impl Block {
             len,
             norm,
             arg,
-            spread,
+            std,
         };
         (out, saved)
     }
@@ -169,7 +167,7 @@ impl Block {
             .sum::<f64>()
             / (n - 1) as f64;
         let std = (var + VAR_FLOOR).sqrt() as f32;
-        let d = std + EPS as f32;
+        let d = spread(std);
         let mean = mean as f32;
         for (t, o) in out.iter_mut().enumerate() {
             let x = (*o - mean) / d;
@@ -180,7 +178,7 @@ impl Block {
             *o = if y < 0.0 { self.slope * y } else { y };
         }
         if let Some(save) = save {
-            *save.spread = (d, std);
+            *save.std = std;
         }
     }
 
@@ -229,7 +227,8 @@ impl Block {
         let mut g_h = vec![0.0; rows * len];
         (g_h.par_chunks_mut(len).enumerate()).for_each(|(r, g_h)| {
             let (c, row) = (r % channels, r * n);
-            let (d, std) = saved.spread[r];
+            let std = saved.std[r];
+            let d = spread(std);
             let g_norm = |t: usize| g_y(row + t, c, t) * gamma[c * n + t];
             let (mut sum, mut dot) = (0.0f64, 0.0f64);
             for t in 0..n {
@@ -253,6 +252,11 @@ impl Block {
         });
         (g_h, g_gamma, g_beta)
     }
+}
+
+/// The layer norm's divisor `d = std + ε`.
+fn spread(std: f32) -> f32 {
+    std + EPS as f32
 }
 
 /// Row `r`'s γ and β: `[N]` each.
