@@ -5,6 +5,7 @@ use js_sys::{ArrayBuffer, Uint8Array};
 use model_format::features::{FeatureSegments, FeatureSet};
 use model_format::frontend::Pcm;
 use model_format::{FrontEnd, Segment};
+use std::f64::consts::PI;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AudioBuffer, File, OfflineAudioContext};
@@ -112,4 +113,46 @@ pub async fn decode(
         segments,
         features,
     })
+}
+
+/// Seconds of [`rehearsal`].
+const REHEARSAL_SECONDS: f64 = 4.0;
+
+/// A stand-in song for [`Engine::rehearse`](super::engine::Engine::rehearse), a 16-bit
+/// stereo WAV at [`DECODE_RATE`]: a pitched chord with vibrato over a noise burst every half
+/// second, the same on every call. The browser starts its audio decoder on first use, and
+/// runs WebAssembly through a quick compiler until a function has run a while; decoding and
+/// analysing this after loading a model spares the first real song that slow start.
+pub fn rehearsal() -> Vec<u8> {
+    let rate = DECODE_RATE as f64;
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: DECODE_RATE as u32,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut wav = Vec::new();
+    let mut writer = hound::WavWriter::new(std::io::Cursor::new(&mut wav), spec)
+        .expect("a WAV header fits in memory");
+    let mut noise = 0x2545_f491_u32; // xorshift32 state
+    for i in 0..(REHEARSAL_SECONDS * rate) as usize {
+        let t = i as f64 / rate;
+        let vibrato = 1.0 + 0.01 * (2.0 * PI * 5.0 * t).sin();
+        let chord: f64 = [220.0, 277.2, 329.6, 440.0]
+            .iter()
+            .map(|f| (2.0 * PI * f * vibrato * t).sin())
+            .sum();
+        noise ^= noise << 13;
+        noise ^= noise >> 17;
+        noise ^= noise << 5;
+        let burst = (-(t % 0.5) * 30.0).exp() * (noise as f64 / u32::MAX as f64 - 0.5);
+        let left = 0.1 * chord + 0.3 * burst; // within ±0.55
+        for x in [left, 0.9 * left] {
+            writer
+                .write_sample((x * 32_767.0) as i16)
+                .expect("writing to memory");
+        }
+    }
+    writer.finalize().expect("writing to memory");
+    wav
 }

@@ -3,7 +3,7 @@
 //! `model_format::inference` cuts the batches and makes the prediction; the page runs each
 //! batch, reads it back and yields between batches.
 
-use super::audio::Song;
+use super::audio::{self, Song};
 use burn::prelude::*;
 use model_format::FrontEnd;
 use model_format::analysis::SongPrediction;
@@ -153,6 +153,21 @@ impl Engine {
             Some(x) => read(self.model.forward(x)).await.map(|_| ()),
             None => Ok(()),
         }
+    }
+
+    /// Decodes a stand-in song ([`audio::rehearsal`]) and analyses it as a dropped song, so
+    /// the browser has started its decoder and optimised the code a song runs through: the
+    /// first song is then as fast as the ones after it. On WebGPU only the decoding and the
+    /// front-end run: [`Engine::warm_up`] readied the GPU, and a software adapter would take
+    /// seconds. Stops at the first step where `idle` says the page has other work; returns
+    /// whether it finished.
+    pub async fn rehearse(&self, idle: impl Fn() -> bool) -> Result<bool, String> {
+        let wav = audio::rehearsal();
+        let song = audio::decode("the rehearsal", &wav, self.front_end(), self.features()).await?;
+        if !idle() || self.backend_kind() == BackendKind::WebGpu {
+            return Ok(idle());
+        }
+        Ok(self.predict(&song, |_| idle()).await?.is_some())
     }
 
     /// The song's prediction; `progress` gets the fraction done after each batch and says

@@ -73,6 +73,8 @@ struct PageState {
     task: StoredValue<u64>,
     /// Analyses stopped by a newer drop.
     superseded: RwSignal<u64>,
+    /// The loaded model has analysed a stand-in song, so the next song runs at full speed.
+    rehearsed: RwSignal<bool>,
 }
 
 impl PageState {
@@ -87,6 +89,7 @@ impl PageState {
             device: StoredValue::new_local(None),
             task: StoredValue::new(0),
             superseded: RwSignal::new(0),
+            rehearsed: RwSignal::new(false),
         }
     }
 
@@ -205,7 +208,8 @@ pub fn App() -> impl IntoView {
                     " (.mermodel) dropped the same way replaces the model."</p>
             </section>
             <p id="status" class="status" role="status" data-state=move || status().0
-                data-superseded=move || state.superseded.get()>
+                data-superseded=move || state.superseded.get()
+                data-rehearsed=move || state.rehearsed.get().to_string()>
                 {move || status().1}
                 {move || status().2.map(|d| view! { <progress max="1" value=d></progress> })}
             </p>
@@ -343,8 +347,18 @@ async fn install(bytes: &[u8], name: &str, backend: Backend, state: PageState) {
         nyquist: loaded.front_end().sample_rate as f32 / 2.0,
         bundled: name == DEFAULT_MODEL,
     }));
-    state.engine.set_value(Some(Rc::new(loaded)));
+    let loaded = Rc::new(loaded);
+    state.engine.set_value(Some(loaded.clone()));
+    state.rehearsed.set(false);
     state.phase.set(Phase::Ready);
+    // While the page waits for a song, a stand-in one makes the first real one as fast as
+    // the rest; a drop stops it. The page shows that it is ready first.
+    let id = state.task.get_value();
+    engine::yield_to_browser().await;
+    match loaded.rehearse(move || state.task.get_value() == id).await {
+        Ok(done) => state.rehearsed.set(done),
+        Err(e) => web_sys::console::warn_1(&format!("the rehearsal failed: {e}").into()),
+    }
 }
 
 /// A dropped or picked file, task `id`: a model bundle replaces the model, anything else is a
