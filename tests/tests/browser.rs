@@ -186,8 +186,8 @@ fn a_dropped_song_gets_the_trainers_prediction_on_both_backends() {
             Duration::from_secs(60),
         );
         let rehearsed = t0.elapsed();
-        // Nobody drops a song within a second of the page being ready; by then the browser
-        // has finished optimising the code the rehearsal ran, in the background.
+        // A person takes more than a second to drop a song; meanwhile the browser finishes
+        // optimising, in the background, the code the rehearsal ran.
         std::thread::sleep(Duration::from_secs(1));
         let shown = session.run(
             "return document.querySelector('#backend').dataset.backend",

@@ -115,16 +115,20 @@ pub async fn decode(
     })
 }
 
-/// Seconds of [`rehearsal`].
+/// Shortest [`rehearsal`], seconds.
 const REHEARSAL_SECONDS: f64 = 4.0;
 
 /// A stand-in song for [`Engine::rehearse`](super::engine::Engine::rehearse), a 16-bit
-/// stereo WAV at [`DECODE_RATE`]: a pitched chord with vibrato over a noise burst every half
-/// second, the same on every call. The browser starts its audio decoder on first use, and
-/// runs WebAssembly through a quick compiler until a function has run a while; decoding and
-/// analysing this after loading a model spares the first real song that slow start.
-pub fn rehearsal() -> Vec<u8> {
+/// stereo WAV at [`DECODE_RATE`]: a chord of four tones, each with a 5 Hz vibrato of ±1 %,
+/// over a noise burst every half second, the same on every call. It lasts 4 s, or 1.5 times
+/// what `front_end`'s segments need where that is longer. The browser starts its audio
+/// decoder on first use, and runs WebAssembly through a quick compiler until a function has
+/// run a while; decoding and analysing this after loading a model spares the first real song
+/// that slow start.
+pub fn rehearsal(front_end: FrontEnd) -> Vec<u8> {
     let rate = DECODE_RATE as f64;
+    let needed =
+        (front_end.segments * front_end.min_segment_samples) as f64 / front_end.sample_rate as f64;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: DECODE_RATE as u32,
@@ -134,14 +138,17 @@ pub fn rehearsal() -> Vec<u8> {
     let mut wav = Vec::new();
     let mut writer = hound::WavWriter::new(std::io::Cursor::new(&mut wav), spec)
         .expect("a WAV header fits in memory");
+    let tones = [220.0, 277.2, 329.6, 440.0];
+    let mut phases = [0.0_f64; 4]; // cycles
     let mut noise = 0x2545_f491_u32; // xorshift32 state
-    for i in 0..(REHEARSAL_SECONDS * rate) as usize {
+    for i in 0..(REHEARSAL_SECONDS.max(1.5 * needed) * rate) as usize {
         let t = i as f64 / rate;
         let vibrato = 1.0 + 0.01 * (2.0 * PI * 5.0 * t).sin();
-        let chord: f64 = [220.0, 277.2, 329.6, 440.0]
-            .iter()
-            .map(|f| (2.0 * PI * f * vibrato * t).sin())
-            .sum();
+        let mut chord = 0.0;
+        for (phase, f) in phases.iter_mut().zip(tones) {
+            chord += (2.0 * PI * *phase).sin();
+            *phase = (*phase + f * vibrato / rate).fract();
+        }
         noise ^= noise << 13;
         noise ^= noise >> 17;
         noise ^= noise << 5;

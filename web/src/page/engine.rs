@@ -147,7 +147,8 @@ impl Engine {
         }
     }
 
-    /// One batch through the model, so shaders compile and buffers exist before a song comes.
+    /// One batch through a SincNet, so shaders compile and buffers exist before a song comes
+    /// (an MLP has nothing to ready).
     pub async fn warm_up(&self) -> Result<(), String> {
         match self.model.warm_up_batch() {
             Some(x) => read(self.model.forward(x)).await.map(|_| ()),
@@ -157,15 +158,21 @@ impl Engine {
 
     /// Decodes a stand-in song ([`audio::rehearsal`]) and analyses it as a dropped song, so
     /// the browser has started its decoder and optimised the code a song runs through: the
-    /// first song is then as fast as the ones after it. On WebGPU only the decoding and the
-    /// front-end run: [`Engine::warm_up`] readied the GPU, and a software adapter would take
-    /// seconds. Stops at the first step where `idle` says the page has other work; returns
-    /// whether it finished.
+    /// first song is then as fast as the ones after it. Where the network runs on WebGPU (an
+    /// MLP never does), only the decoding and the front-end run: [`Engine::warm_up`] readied
+    /// the GPU, and a software adapter would take seconds. Stops at the first step where
+    /// `idle` says the page has other work; returns whether it finished.
     pub async fn rehearse(&self, idle: impl Fn() -> bool) -> Result<bool, String> {
-        let wav = audio::rehearsal();
+        if !idle() {
+            return Ok(false);
+        }
+        let wav = audio::rehearsal(self.front_end());
         let song = audio::decode("the rehearsal", &wav, self.front_end(), self.features()).await?;
-        if !idle() || self.backend_kind() == BackendKind::WebGpu {
-            return Ok(idle());
+        if !idle() {
+            return Ok(false);
+        }
+        if self.backend_kind() == BackendKind::WebGpu {
+            return Ok(true);
         }
         Ok(self.predict(&song, |_| idle()).await?.is_some())
     }

@@ -73,7 +73,8 @@ struct PageState {
     task: StoredValue<u64>,
     /// Analyses stopped by a newer drop.
     superseded: RwSignal<u64>,
-    /// The loaded model has analysed a stand-in song, so the next song runs at full speed.
+    /// The loaded model has rehearsed on a stand-in song ([`Engine::rehearse`]), so the next
+    /// song runs at full speed. It stays false for a model whose rehearsal a drop stopped.
     rehearsed: RwSignal<bool>,
 }
 
@@ -356,7 +357,8 @@ async fn install(bytes: &[u8], name: &str, backend: Backend, state: PageState) {
     let id = state.task.get_value();
     engine::yield_to_browser().await;
     match loaded.rehearse(move || state.task.get_value() == id).await {
-        Ok(done) => state.rehearsed.set(done),
+        Ok(true) => state.rehearsed.set(true),
+        Ok(false) => {}
         Err(e) => web_sys::console::warn_1(&format!("the rehearsal failed: {e}").into()),
     }
 }
